@@ -1,0 +1,418 @@
+//! Decoding one layer blob: verify its digest and diff_id while streaming,
+//! detect the compression (plain tar, gzip or zstd) from the magic bytes,
+//! walk the tar entries under the configured limits, and keep the content of
+//! the files a cataloger asked for.
+//!
+//! Whiteouts follow the OCI image-spec "Representing Changes" rules: an entry
+//! named exactly `.wh..wh..opq` makes its directory opaque, any other
+//! `.wh.NAME` deletes the sibling `NAME`. Neither ever becomes a file.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::digest::{Digest, HashingReader};
+use crate::error::{ImageError, Result};
+use crate::limits::Limits;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+const WHITEOUT_PREFIX: &str = ".wh.";
+const OPAQUE_MARKER: &str = ".wh..wh..opq";
+
+/// Decides from an image path (absolute, e.g. `/var/lib/dpkg/status`) whether
+/// a file's content must be kept in memory.
+pub type CaptureFn = dyn Fn(&str) -> bool + Send + Sync;
+
+/// Receives the number of compressed bytes read, for progress display.
+pub type ProgressFn = dyn Fn(u64) + Send + Sync;
+
+/// What one tar entry does to the filesystem.
+#[derive(Debug)]
+pub(crate) enum EntryKind {
+    Directory,
+    Regular { content: Option<Arc<[u8]>> },
+    Symlink { target: Box<str> },
+    Hardlink { target: String },
+    Special,
+    /// `.wh.NAME`: delete the path.
+    Whiteout,
+    /// `.wh..wh..opq`: remove the lower layers' entries of this directory.
+    Opaque,
+}
+
+/// One tar entry, its path normalised to `a/b/c` (no leading slash, no `.`
+/// or `..`; the empty string is the root).
+#[derive(Debug)]
+pub(crate) struct LayerEntry {
+    pub path: String,
+    pub kind: EntryKind,
+    pub mode: u32,
+    pub size: u64,
+}
+
+/// The decoded content of one layer.
+#[derive(Debug)]
+pub(crate) struct DecodedLayer {
+    pub entries: Vec<LayerEntry>,
+    pub diff_id: Digest,
+    pub uncompressed_size: u64,
+}
+
+/// What is known about a layer before it is read.
+pub(crate) struct LayerSpec<'a> {
+    pub image: &'a str,
+    /// The digest naming the layer in errors: the blob digest, or the diff_id
+    /// when the blob is stored uncompressed under its diff_id.
+    pub name: &'a Digest,
+    /// Digest and size of the blob as the manifest states them.
+    pub blob_digest: Option<&'a Digest>,
+    pub blob_size: Option<u64>,
+    pub diff_id: Option<&'a Digest>,
+}
+
+/// Shared state of one squash: limits, the capture rule, and counters that
+/// all layers (decoded in parallel) draw from.
+pub(crate) struct DecodeContext<'a> {
+    pub limits: &'a Limits,
+    pub capture: &'a CaptureFn,
+    pub progress: Option<&'a ProgressFn>,
+    pub entries_seen: AtomicU64,
+    pub captured_bytes: AtomicU64,
+}
+
+/// Counts decompressed bytes and stops the stream when a limit is crossed.
+struct ExpansionGuard<R> {
+    inner: R,
+    expanded: u64,
+    compressed_size: Option<u64>,
+    limits: Limits,
+    exceeded: Option<String>,
+}
+
+impl<R: Read> Read for ExpansionGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let count = self.inner.read(buf)?;
+        self.expanded += count as u64;
+        if self.expanded > self.limits.max_layer_bytes {
+            self.exceeded = Some(format!(
+                "uncompressed size exceeds {} bytes",
+                self.limits.max_layer_bytes
+            ));
+        } else if let Some(compressed) = self.compressed_size
+            && self.expanded > self.limits.ratio_check_after
+            && self.expanded / compressed.max(1) > self.limits.max_expansion_ratio
+        {
+            self.exceeded = Some(format!(
+                "{} compressed bytes expand to more than {} bytes (over {}:1), which looks like a decompression bomb",
+                compressed, self.expanded, self.limits.max_expansion_ratio
+            ));
+        }
+        if self.exceeded.is_some() {
+            return Err(io::Error::other("layer expansion limit exceeded"));
+        }
+        Ok(count)
+    }
+}
+
+/// Reports compressed bytes to the progress callback.
+struct ProgressReader<'a, R> {
+    inner: R,
+    progress: Option<&'a ProgressFn>,
+}
+
+impl<R: Read> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let count = self.inner.read(buf)?;
+        if let Some(progress) = self.progress {
+            progress(count as u64);
+        }
+        Ok(count)
+    }
+}
+
+enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+fn detect_compression(reader: &mut impl BufRead) -> io::Result<Compression> {
+    let head = reader.fill_buf()?;
+    Ok(if head.starts_with(&GZIP_MAGIC) {
+        Compression::Gzip
+    } else if head.starts_with(&ZSTD_MAGIC) {
+        Compression::Zstd
+    } else {
+        Compression::None
+    })
+}
+
+/// Decodes one layer blob. On any failure the caller re-hashes the blob to
+/// tell a corrupt download (digest mismatch) from a corrupt layer.
+pub(crate) fn decode_layer(blob: Box<dyn Read + Send + '_>, spec: &LayerSpec, context: &DecodeContext) -> Result<DecodedLayer> {
+    let corrupt = |reason: String| ImageError::CorruptLayer {
+        image: spec.image.to_owned(),
+        layer: spec.name.clone(),
+        reason,
+    };
+
+    let blob = HashingReader::new(ProgressReader {
+        inner: blob,
+        progress: context.progress,
+    });
+    let mut buffered = BufReader::with_capacity(256 * 1024, blob);
+    let compression = detect_compression(&mut buffered).map_err(|e| corrupt(format!("read failed: {e}")))?;
+    let decompressed: Box<dyn Read + '_> = match compression {
+        Compression::None => Box::new(&mut buffered),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(&mut buffered)),
+        Compression::Zstd => Box::new(
+            zstd::stream::read::Decoder::with_buffer(&mut buffered).map_err(|e| corrupt(format!("invalid zstd stream: {e}")))?,
+        ),
+    };
+    let guard = ExpansionGuard {
+        inner: decompressed,
+        expanded: 0,
+        compressed_size: spec.blob_size,
+        limits: context.limits.clone(),
+        exceeded: None,
+    };
+    let mut tar_stream = HashingReader::new(guard);
+
+    let walked = walk_tar(&mut tar_stream, spec, context);
+    let limit_error = |guard: &ExpansionGuard<_>| {
+        guard.exceeded.clone().map(|reason| ImageError::LimitExceeded {
+            image: spec.image.to_owned(),
+            layer: spec.name.clone(),
+            reason,
+            option: "--max-layer-size / --max-expansion-ratio",
+        })
+    };
+    let entries = match walked {
+        Ok(entries) => entries,
+        Err(WalkError::Image(error)) => return Err(error),
+        Err(WalkError::Io(error)) => {
+            return Err(limit_error(tar_stream.get_ref()).unwrap_or_else(|| corrupt(describe_io(&error))));
+        }
+    };
+
+    // The tar end marker may be followed by padding that is part of the
+    // diff_id; read the stream to its end before finishing the hashes.
+    let drained = io::copy(&mut tar_stream, &mut io::sink());
+    if let Err(error) = drained {
+        return Err(limit_error(tar_stream.get_ref()).unwrap_or_else(|| corrupt(describe_io(&error))));
+    }
+    let (diff_id, uncompressed_size) = finish(tar_stream).map_err(|e| corrupt(describe_io(&e)))?;
+    let blob = buffered.into_inner();
+    let (blob_digest, blob_size) = blob.finish().map_err(|e| corrupt(describe_io(&e)))?;
+
+    if let Some(expected) = spec.blob_digest
+        && *expected != blob_digest
+    {
+        return Err(ImageError::DigestMismatch {
+            image: spec.image.to_owned(),
+            digest: expected.clone(),
+            actual: blob_digest,
+        });
+    }
+    if let Some(expected) = spec.blob_size
+        && expected != blob_size
+    {
+        return Err(ImageError::SizeMismatch {
+            image: spec.image.to_owned(),
+            digest: spec.name.clone(),
+            expected,
+            actual: blob_size,
+        });
+    }
+    if let Some(expected) = spec.diff_id
+        && *expected != diff_id
+    {
+        return Err(ImageError::DiffIdMismatch {
+            image: spec.image.to_owned(),
+            layer: spec.name.clone(),
+            expected: expected.clone(),
+            actual: diff_id,
+        });
+    }
+
+    Ok(DecodedLayer {
+        entries,
+        diff_id,
+        uncompressed_size,
+    })
+}
+
+fn finish<R: Read>(reader: HashingReader<R>) -> io::Result<(Digest, u64)> {
+    reader.finish()
+}
+
+fn describe_io(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::UnexpectedEof => "the stream ends early".to_owned(),
+        _ => format!("invalid compressed or tar data ({error})"),
+    }
+}
+
+enum WalkError {
+    Io(io::Error),
+    Image(ImageError),
+}
+
+impl From<io::Error> for WalkError {
+    fn from(error: io::Error) -> Self {
+        WalkError::Io(error)
+    }
+}
+
+fn walk_tar<R: Read>(stream: &mut R, spec: &LayerSpec, context: &DecodeContext) -> Result<Vec<LayerEntry>, WalkError> {
+    let mut archive = tar::Archive::new(stream);
+    let mut entries = Vec::new();
+    let limits = context.limits;
+
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let seen = context.entries_seen.fetch_add(1, Ordering::Relaxed) + 1;
+        if seen > limits.max_entries {
+            return Err(WalkError::Image(ImageError::LimitExceeded {
+                image: spec.image.to_owned(),
+                layer: spec.name.clone(),
+                reason: format!("the image has more than {} tar entries", limits.max_entries),
+                option: "--max-entries",
+            }));
+        }
+
+        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let escape = |path: &str, reason: &str| {
+            WalkError::Image(ImageError::EscapingEntry {
+                image: spec.image.to_owned(),
+                layer: spec.name.clone(),
+                path: path.to_owned(),
+                reason: reason.to_owned(),
+            })
+        };
+        let path = normalize_entry_path(&raw_path).map_err(|reason| escape(&raw_path, reason))?;
+        if path.matches('/').count() + 1 > limits.max_path_depth {
+            return Err(WalkError::Image(ImageError::LimitExceeded {
+                image: spec.image.to_owned(),
+                layer: spec.name.clone(),
+                reason: format!("entry {raw_path:?} is nested deeper than {} directories", limits.max_path_depth),
+                option: "--max-path-depth",
+            }));
+        }
+
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0o644);
+        let size = entry.size();
+        let entry_type = header.entry_type();
+        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+
+        if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
+            let (kind, target) = if name == OPAQUE_MARKER {
+                (EntryKind::Opaque, parent.to_owned())
+            } else if parent.is_empty() {
+                (EntryKind::Whiteout, hidden.to_owned())
+            } else {
+                (EntryKind::Whiteout, format!("{parent}/{hidden}"))
+            };
+            entries.push(LayerEntry {
+                path: target,
+                kind,
+                mode,
+                size: 0,
+            });
+            continue;
+        }
+
+        let kind = match entry_type {
+            tar::EntryType::Directory => EntryKind::Directory,
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                let wanted = size <= limits.max_captured_file && (context.capture)(&format!("/{path}"));
+                let content = if wanted {
+                    let total = context.captured_bytes.fetch_add(size, Ordering::Relaxed) + size;
+                    if total > limits.max_captured_total {
+                        return Err(WalkError::Image(ImageError::LimitExceeded {
+                            image: spec.image.to_owned(),
+                            layer: spec.name.clone(),
+                            reason: format!(
+                                "package metadata files exceed {} bytes in total (at {raw_path:?})",
+                                limits.max_captured_total
+                            ),
+                            option: "--max-metadata-size",
+                        }));
+                    }
+                    let mut buffer = Vec::with_capacity(size as usize);
+                    entry.read_to_end(&mut buffer)?;
+                    Some(Arc::from(buffer))
+                } else {
+                    None
+                };
+                EntryKind::Regular { content }
+            }
+            tar::EntryType::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    .unwrap_or_default();
+                EntryKind::Symlink { target: target.into() }
+            }
+            tar::EntryType::Link => {
+                let raw_target = entry
+                    .link_name_bytes()
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    .unwrap_or_default();
+                let target = normalize_entry_path(&raw_target).map_err(|reason| {
+                    escape(&raw_path, &format!("is a hard link to {raw_target:?}, which {reason}"))
+                })?;
+                EntryKind::Hardlink { target }
+            }
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => EntryKind::Special,
+            // PAX and GNU extension headers are consumed by the tar crate;
+            // anything else carries no file.
+            _ => continue,
+        };
+        entries.push(LayerEntry { path, kind, mode, size });
+    }
+    Ok(entries)
+}
+
+/// Normalises a tar entry name to `a/b/c`. Rejects absolute names and names
+/// whose `..` components climb above the root, the two ways a tar entry can
+/// name a place outside the directory it is extracted into.
+pub(crate) fn normalize_entry_path(raw: &str) -> Result<String, &'static str> {
+    if raw.starts_with('/') {
+        return Err("is an absolute path");
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for component in raw.split('/') {
+        match component {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err("climbs above the image root with '..'");
+                }
+            }
+            name => parts.push(name),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_accepts_inner_dotdot() {
+        assert_eq!(normalize_entry_path("./usr/../etc/passwd").unwrap(), "etc/passwd");
+        assert_eq!(normalize_entry_path("etc/").unwrap(), "etc");
+        assert_eq!(normalize_entry_path("./").unwrap(), "");
+    }
+
+    #[test]
+    fn normalize_rejects_escapes() {
+        assert!(normalize_entry_path("../../../../rampart-escape").is_err());
+        assert!(normalize_entry_path("usr/../../../../../x").is_err());
+        assert!(normalize_entry_path("/rampart-escape-absolute").is_err());
+    }
+}
