@@ -1,1 +1,5 @@
+pub mod inventory;
 pub mod package;
+
+pub use inventory::{Inventory, LayerRecord, SourceInfo};
+pub use package::{Distro, Location, Package, PackageType};
