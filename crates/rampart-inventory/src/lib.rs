@@ -1,5 +1,83 @@
+//! Inventory of container images: OS release detection, package catalogers
+//! (one module per ecosystem, see [`catalog`]) and the SBOM model.
+
+pub mod catalog;
 pub mod inventory;
+pub mod os;
 pub mod package;
+pub mod purl;
 
 pub use inventory::{Inventory, LayerRecord, SourceInfo};
 pub use package::{Distro, Location, Package, PackageType};
+
+use rampart_image::{Filesystem, Image, LayerSummary};
+
+use catalog::{CATALOGERS, CatalogContext, CatalogOutput};
+
+/// Whether a file's content is needed by OS detection or any cataloger.
+/// This is the capture rule handed to the image squash.
+pub fn wants_content(path: &str) -> bool {
+    os::RELEASE_FILES.contains(&path) || CATALOGERS.iter().any(|cataloger| cataloger.wants(path))
+}
+
+/// Runs OS detection and every cataloger over a squashed filesystem and
+/// returns the packages sorted, with the warnings of all catalogers.
+pub fn catalog(fs: &Filesystem) -> (Option<Distro>, Vec<Package>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let distro = os::detect(fs, &mut warnings);
+    let context = CatalogContext { fs, distro: distro.as_ref() };
+
+    let mut packages = Vec::new();
+    for cataloger in CATALOGERS {
+        let _span = tracing::debug_span!("cataloger", name = cataloger.name()).entered();
+        let mut output = CatalogOutput::default();
+        cataloger.catalog(&context, &mut output);
+        tracing::debug!(packages = output.packages.len(), warnings = output.warnings.len(), "cataloged");
+        packages.extend(output.packages);
+        warnings.extend(output.warnings);
+    }
+    packages.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    (distro, packages, warnings)
+}
+
+/// Describes the image for the inventory.
+pub fn source_info(image: &Image, layers: &[LayerSummary]) -> SourceInfo {
+    let config = image.config.as_ref();
+    SourceInfo {
+        reference: image.reference.clone(),
+        kind: image.kind.scheme().to_owned(),
+        name: image.tags.first().cloned().unwrap_or_else(|| image.reference.clone()),
+        tags: image.tags.clone(),
+        manifest_digest: image.manifest_digest.as_ref().map(ToString::to_string),
+        image_id: image.config_digest.as_ref().map(ToString::to_string),
+        architecture: config.map(|c| c.architecture.clone()).filter(|a| !a.is_empty()),
+        os: config.map(|c| c.os.clone()).filter(|o| !o.is_empty()),
+        layers: layers
+            .iter()
+            .map(|layer| LayerRecord {
+                digest: layer.digest.as_ref().map(ToString::to_string),
+                diff_id: layer.diff_id.to_string(),
+                size: layer.size,
+                uncompressed_size: layer.uncompressed_size,
+            })
+            .collect(),
+    }
+}
+
+/// Squashes an opened image and catalogs it. `progress` receives compressed
+/// bytes read.
+pub fn inventory_image(image: &Image, limits: rampart_image::Limits, progress: Option<&rampart_image::ProgressFn>) -> rampart_image::Result<Inventory> {
+    let options = rampart_image::SquashOptions {
+        capture: &wants_content,
+        limits,
+        progress,
+    };
+    let squashed = image.squash(&options)?;
+    let (distro, packages, warnings) = catalog(&squashed.fs);
+    Ok(Inventory {
+        source: source_info(image, &squashed.layers),
+        distro,
+        packages,
+        warnings,
+    })
+}

@@ -1,0 +1,57 @@
+//! `-o FORMAT[=FILE]` output targets, shared by every command that writes
+//! reports. All outputs are rendered before any is written, so a failure
+//! leaves existing files untouched.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+/// One requested output.
+#[derive(Clone, Debug)]
+pub struct OutputTarget<F> {
+    pub format: F,
+    /// `None` means stdout.
+    pub file: Option<PathBuf>,
+}
+
+/// Parses `FORMAT` or `FORMAT=FILE`.
+pub fn parse_target<F: std::str::FromStr<Err = String>>(text: &str) -> Result<OutputTarget<F>, String> {
+    let (format, file) = match text.split_once('=') {
+        Some((format, file)) if !file.is_empty() => (format, Some(PathBuf::from(file))),
+        Some((_, _)) => return Err(format!("output {text:?} has an empty file name after '='")),
+        None => (text, None),
+    };
+    Ok(OutputTarget {
+        format: format.parse()?,
+        file,
+    })
+}
+
+/// Checks that at most one target writes to stdout.
+pub fn check_targets<F>(targets: &[OutputTarget<F>]) -> anyhow::Result<()> {
+    if targets.iter().filter(|t| t.file.is_none()).count() > 1 {
+        bail!("more than one output goes to stdout; give all but one a file with -o FORMAT=FILE");
+    }
+    Ok(())
+}
+
+/// Whether stdout is a terminal (colours and the table default).
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// Writes rendered documents to their targets.
+pub fn write_all<F>(rendered: Vec<(OutputTarget<F>, String)>) -> anyhow::Result<()> {
+    for (target, text) in rendered {
+        match &target.file {
+            Some(path) => std::fs::write(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?,
+            None => {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(text.as_bytes()).context("cannot write to stdout")?;
+                stdout.flush().context("cannot write to stdout")?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! `rampart sbom`: open an image, squash its layers, catalog its packages and
+//! render the SBOM in each requested format.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use rampart_image::{Image, Limits, OpenOptions, Platform};
+use rampart_inventory::Inventory;
+use rampart_report::{DocumentMeta, SbomFormat, render_sbom};
+
+use crate::output::{OutputTarget, check_targets, parse_target, stdout_is_terminal, write_all};
+
+#[derive(Args)]
+pub struct SbomArgs {
+    /// The image: oci-dir:PATH[:TAG], oci-archive:FILE[:TAG],
+    /// docker-archive:FILE[:REPO:TAG], dir:PATH, rootfs:FILE, or a plain path
+    /// whose kind is detected from its content.
+    image: String,
+
+    /// Output as FORMAT or FORMAT=FILE; repeat for several. Formats:
+    /// cyclonedx-json, spdx-json, json (rampart's own), table. Default: table
+    /// when stdout is a terminal, else json.
+    #[arg(short, long = "output", value_name = "FORMAT[=FILE]", value_parser = parse_target::<SbomFormat>)]
+    outputs: Vec<OutputTarget<SbomFormat>>,
+
+    /// Platform to select from a multi-platform image index, as OS/ARCH[/VARIANT].
+    /// Default: the host's platform.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    platform: Option<Platform>,
+
+    /// Document timestamp (RFC 3339, e.g. 2024-01-01T00:00:00Z), for
+    /// reproducible output. Default: $SOURCE_DATE_EPOCH if set, else now.
+    #[arg(long, value_name = "RFC3339")]
+    timestamp: Option<DateTime<Utc>>,
+
+    /// Maximum uncompressed size of one layer, in bytes (suffixes KiB, MiB, GiB, TiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "32GiB")]
+    max_layer_size: u64,
+
+    /// Maximum ratio of uncompressed to compressed layer size, checked once a
+    /// layer has expanded past 512 MiB; guards against decompression bombs.
+    #[arg(long, value_name = "RATIO", default_value_t = Limits::default().max_expansion_ratio)]
+    max_expansion_ratio: u64,
+
+    /// Maximum number of tar entries over all layers.
+    #[arg(long, value_name = "COUNT", default_value_t = Limits::default().max_entries)]
+    max_entries: u64,
+
+    /// Maximum bytes of package metadata files held in memory (sum over the image).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "2GiB")]
+    max_metadata_size: u64,
+}
+
+/// Parses a byte size such as `512`, `64MiB` or `32GiB`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("invalid size {text:?}: expected a number of bytes, optionally with KiB, MiB, GiB or TiB"))?;
+    let multiplier: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        "T" | "TiB" => 1 << 40,
+        other => return Err(format!("invalid size unit {other:?} in {text:?}: use KiB, MiB, GiB or TiB")),
+    };
+    number.checked_mul(multiplier).ok_or_else(|| format!("size {text:?} is too large"))
+}
+
+/// The document timestamp: the flag, else `SOURCE_DATE_EPOCH` (the
+/// reproducible-builds convention), else now, truncated to seconds.
+fn document_timestamp(flag: Option<DateTime<Utc>>) -> anyhow::Result<DateTime<Utc>> {
+    if let Some(timestamp) = flag {
+        return Ok(timestamp);
+    }
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+        let seconds: i64 = epoch.trim().parse().with_context(|| format!("SOURCE_DATE_EPOCH={epoch:?} is not a number of seconds"))?;
+        return DateTime::from_timestamp(seconds, 0).with_context(|| format!("SOURCE_DATE_EPOCH={epoch:?} is out of range"));
+    }
+    let now = Utc::now();
+    Ok(DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now))
+}
+
+fn progress_bar(image: &Image, quiet: bool) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() || image.layers.is_empty() {
+        return None;
+    }
+    let total: u64 = image.layers.iter().filter_map(|layer| layer.size).sum();
+    let bar = ProgressBar::new(total);
+    let style = ProgressStyle::with_template("{spinner} reading {msg} {bar:30} {bytes}/{total_bytes} ({eta})")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(format!("{} layers", image.layers.len()));
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}
+
+/// Builds the inventory of one image.
+pub fn inventory_of(reference: &str, platform: Option<Platform>, limits: Limits, quiet: bool) -> anyhow::Result<Inventory> {
+    let options = OpenOptions {
+        platform,
+        limits: limits.clone(),
+    };
+    let image = Image::open(reference, &options)?;
+    let _span = tracing::info_span!("image", reference).entered();
+    tracing::info!(kind = image.kind.scheme(), layers = image.layers.len(), "opened image");
+
+    let bar = progress_bar(&image, quiet).map(Arc::new);
+    let progress_bar = bar.clone();
+    let progress = move |bytes: u64| {
+        if let Some(bar) = &progress_bar {
+            bar.inc(bytes);
+        }
+    };
+    let inventory = rampart_inventory::inventory_image(&image, limits, Some(&progress));
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let inventory = inventory?;
+
+    for warning in &inventory.warnings {
+        tracing::warn!("{warning}");
+    }
+    if inventory.distro.is_none() && !inventory.packages.is_empty() {
+        tracing::warn!("no OS release file found; purls carry no distro qualifier");
+    }
+    tracing::info!(packages = inventory.packages.len(), "cataloged image");
+    Ok(inventory)
+}
+
+pub fn run(args: SbomArgs, quiet: bool) -> anyhow::Result<()> {
+    let mut outputs = args.outputs;
+    if outputs.is_empty() {
+        let format = if stdout_is_terminal() { SbomFormat::Table } else { SbomFormat::Json };
+        outputs.push(OutputTarget { format, file: None });
+    }
+    check_targets(&outputs)?;
+    let timestamp = document_timestamp(args.timestamp)?;
+
+    let limits = Limits {
+        max_layer_bytes: args.max_layer_size,
+        max_expansion_ratio: args.max_expansion_ratio,
+        max_entries: args.max_entries,
+        max_captured_total: args.max_metadata_size,
+        ..Limits::default()
+    };
+    let inventory = inventory_of(&args.image, args.platform, limits, quiet)?;
+
+    let meta = DocumentMeta::deterministic(&inventory, timestamp, env!("CARGO_PKG_VERSION").to_owned());
+    let color = stdout_is_terminal();
+    let rendered = outputs
+        .into_iter()
+        .map(|target| {
+            let text = render_sbom(target.format, &inventory, &meta, color && target.file.is_none());
+            (target, text)
+        })
+        .collect();
+    write_all(rendered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_suffixes() {
+        assert_eq!(parse_size("512").unwrap(), 512);
+        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
+        assert_eq!(parse_size("32GiB").unwrap(), 32 << 30);
+        assert!(parse_size("12XB").is_err());
+        assert!(parse_size("99999999999TiB").is_err());
+    }
+}

@@ -1,0 +1,87 @@
+//! Package catalogers. Each cataloger is one module: the files it needs (its
+//! capture rule) and a parser turning them into packages. Adding one means
+//! adding a module and a line in [`CATALOGERS`].
+
+pub mod apk;
+pub mod dpkg;
+mod history;
+
+use rampart_image::Filesystem;
+
+use crate::package::{Distro, Location, Package};
+
+pub(crate) use history::introduced_in;
+
+/// What a cataloger reads from.
+pub struct CatalogContext<'a> {
+    pub fs: &'a Filesystem,
+    pub distro: Option<&'a Distro>,
+}
+
+impl CatalogContext<'_> {
+    /// The location of a file: its path and the diff_id of the layer that
+    /// last wrote it.
+    pub fn location(&self, path: &str) -> Location {
+        let layer = self.fs.stat(path).and_then(|info| self.fs.diff_id(info.layer).map(ToString::to_string));
+        Location {
+            path: path.to_owned(),
+            layer_diff_id: layer,
+        }
+    }
+
+    /// The diff_id of a layer index.
+    pub fn diff_id(&self, layer: rampart_image::LayerIndex) -> Option<String> {
+        self.fs.diff_id(layer).map(ToString::to_string)
+    }
+
+    /// The `distro` purl qualifier, e.g. `debian-12` or `alpine-3.20.3`.
+    pub fn distro_qualifier(&self, use_point_release: bool) -> Option<String> {
+        let distro = self.distro?;
+        let version = if use_point_release {
+            distro.point_release.as_ref().or(distro.version_id.as_ref())
+        } else {
+            distro.version_id.as_ref()
+        };
+        Some(match version {
+            Some(version) => format!("{}-{version}", distro.id),
+            None => distro.id.clone(),
+        })
+    }
+}
+
+/// Packages and problems found by one cataloger.
+#[derive(Default, Debug)]
+pub struct CatalogOutput {
+    pub packages: Vec<Package>,
+    /// Problems that did not stop the cataloger, each naming the file.
+    pub warnings: Vec<String>,
+}
+
+/// One package ecosystem's reader.
+pub trait Cataloger: Sync {
+    /// A short name for logs, e.g. `dpkg`.
+    fn name(&self) -> &'static str;
+
+    /// Whether the content of the file at `path` (absolute, inside the image)
+    /// is needed. Called for every regular file while layers stream, so it
+    /// must be cheap.
+    fn wants(&self, path: &str) -> bool;
+
+    /// Reads the packages from the squashed filesystem.
+    fn catalog(&self, context: &CatalogContext, output: &mut CatalogOutput);
+}
+
+/// Every cataloger, in the order they run.
+pub static CATALOGERS: &[&dyn Cataloger] = &[&apk::ApkCataloger, &dpkg::DpkgCataloger];
+
+/// Splits `text` into lines, accepting `\n` and `\r\n`.
+pub(crate) fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split(|&b| b == b'\n').map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+/// Whether a package name or version read from a database is plausible:
+/// non-empty, printable, without whitespace. Garbage bytes in a damaged
+/// database fail this.
+pub(crate) fn is_printable_token(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 1024 && text.chars().all(|c| !c.is_control() && !c.is_whitespace() && c != '\u{FFFD}')
+}

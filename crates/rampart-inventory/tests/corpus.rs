@@ -1,0 +1,111 @@
+//! Corpus tier: every real image under `shared/corpus/images` (beside the
+//! repository) is inventoried and its OS package set compared with Syft
+//! 1.18.1's CycloneDX SBOM of the same image. Runs when the corpus exists;
+//! with `RAMPART_REQUIRE_CORPUS=1` (set by CI) a missing corpus fails.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use rampart_image::{Image, Limits, OpenOptions};
+
+fn corpus() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if root.is_dir() {
+        return Some(root);
+    }
+    assert!(
+        std::env::var_os("RAMPART_REQUIRE_CORPUS").is_none(),
+        "RAMPART_REQUIRE_CORPUS is set but {} does not exist",
+        root.display()
+    );
+    eprintln!("corpus not found at {}; corpus tier skipped", root.display());
+    None
+}
+
+/// (type, name, version, arch, source name) of every OS package.
+type PackageKey = (String, String, String, String, String);
+
+fn rampart_packages(reference: &str) -> BTreeSet<PackageKey> {
+    let image = Image::open(reference, &OpenOptions::default()).unwrap_or_else(|e| panic!("{reference}: {e}"));
+    let inventory = rampart_inventory::inventory_image(&image, Limits::default(), None).unwrap_or_else(|e| panic!("{reference}: {e}"));
+    assert!(inventory.warnings.is_empty(), "{reference}: warnings {:?}", inventory.warnings);
+    inventory
+        .packages
+        .iter()
+        .map(|p| {
+            (
+                p.package_type.purl_type().to_owned(),
+                p.name.clone(),
+                p.version.clone(),
+                p.architecture.clone().unwrap_or_default(),
+                p.source_name.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Reads Syft's OS packages. Syft records the source only where the database
+/// names one that differs, so a missing source is the package's own name.
+fn syft_packages(path: &PathBuf) -> BTreeSet<PackageKey> {
+    let document: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut packages = BTreeSet::new();
+    for component in document["components"].as_array().unwrap() {
+        let property = |name: &str| {
+            component["properties"]
+                .as_array()
+                .and_then(|list| list.iter().find(|p| p["name"] == name))
+                .and_then(|p| p["value"].as_str())
+                .map(str::to_owned)
+        };
+        let Some(kind) = property("syft:package:type") else { continue };
+        if kind != "apk" && kind != "deb" && kind != "rpm" {
+            continue;
+        }
+        let name = component["name"].as_str().unwrap().to_owned();
+        let purl = component["purl"].as_str().unwrap_or_default();
+        let arch = purl
+            .split(['?', '&'])
+            .find_map(|q| q.strip_prefix("arch="))
+            .unwrap_or_default()
+            .to_owned();
+        let source = property("syft:metadata:source")
+            .or_else(|| property("syft:metadata:originPackage"))
+            .unwrap_or_else(|| name.clone());
+        packages.insert((kind, name, component["version"].as_str().unwrap().to_owned(), arch, source));
+    }
+    packages
+}
+
+#[test]
+fn corpus_images_match_syft_os_packages() {
+    let Some(corpus) = corpus() else { return };
+    let images = corpus.join("images");
+    // Package counts from the image databases, as the corpus README lists them.
+    let expected_counts = [
+        ("alpine-3.10", 14),
+        ("alpine-3.11", 14),
+        ("alpine-3.16", 14),
+        ("alpine-3.20", 14),
+        ("debian-standard-python", 153),
+        ("debian-minimal-python", 13),
+        ("polyglot-app", 14),
+    ];
+    for (name, count) in expected_counts {
+        let ours = rampart_packages(&format!("oci-dir:{}", images.join(name).display()));
+        let syft = syft_packages(&corpus.join(format!("reference/syft/{name}.cdx.json")));
+        let missing: Vec<_> = syft.difference(&ours).collect();
+        let extra: Vec<_> = ours.difference(&syft).collect();
+        assert!(missing.is_empty() && extra.is_empty(), "{name}: missing {missing:#?}\nextra {extra:#?}");
+        assert_eq!(ours.len(), count, "{name}: package count");
+    }
+}
+
+#[test]
+fn docker_archive_matches_oci_layout() {
+    let Some(corpus) = corpus() else { return };
+    let images = corpus.join("images");
+    let from_layout = rampart_packages(&format!("oci-dir:{}", images.join("alpine-3.10").display()));
+    let from_archive = rampart_packages(&format!("docker-archive:{}", images.join("alpine-3.10.docker.tar").display()));
+    assert_eq!(from_layout, from_archive);
+    assert_eq!(from_layout.len(), 14);
+}
