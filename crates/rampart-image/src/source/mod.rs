@@ -120,11 +120,18 @@ impl ImageReference {
     }
 }
 
-/// Splits `PATH:TAG`, where the tag is taken only when the whole string is not
-/// an existing path and the part after the last colon holds no slash.
+/// Splits `PATH:TAG`: the tag starts after the first colon whose prefix is an
+/// existing path, so both paths and docker-archive references
+/// (`REPO:TAG` with slashes) may contain colons.
 fn split_tag(rest: &str) -> (String, Option<String>) {
     if Path::new(rest).exists() {
         return (rest.to_owned(), None);
+    }
+    for (position, _) in rest.match_indices(':') {
+        let (path, tag) = (&rest[..position], &rest[position + 1..]);
+        if !path.is_empty() && !tag.is_empty() && Path::new(path).exists() {
+            return (path.to_owned(), Some(tag.to_owned()));
+        }
     }
     match rest.rsplit_once(':') {
         Some((path, tag)) if !tag.contains('/') && !path.is_empty() => (path.to_owned(), Some(tag.to_owned())),

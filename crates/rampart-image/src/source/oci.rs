@@ -311,11 +311,14 @@ fn open_manifest(store: Store, chosen: Candidate, reference: &ImageReference, ki
     let config_bytes = read_metadata_blob(&store, &config_descriptor, image)?;
     let config: ImageConfig = parse_json(&config_bytes, image, &format!("image config {}", config_descriptor.digest))?;
 
-    if let Some(requested) = &options.platform {
+    // An index entry's platform already decided the choice; otherwise check
+    // an explicit --platform against the config. A config without a variant
+    // satisfies any requested variant.
+    if let Some(requested) = options.platform.as_ref().filter(|_| chosen.platform.is_none()) {
         let actual = Platform {
             os: config.os.clone(),
             architecture: config.architecture.clone(),
-            variant: config.variant.clone(),
+            variant: config.variant.clone().or_else(|| requested.variant.clone()),
         };
         if !requested.matches(&actual) {
             return Err(ImageError::NoMatchingImage {
