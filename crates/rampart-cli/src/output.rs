@@ -16,14 +16,18 @@ pub struct OutputTarget<F> {
 }
 
 /// Parses `FORMAT` or `FORMAT=FILE`.
-pub fn parse_target<F: std::str::FromStr<Err = String>>(text: &str) -> Result<OutputTarget<F>, String> {
+pub fn parse_target<F>(text: &str) -> Result<OutputTarget<F>, String>
+where
+    F: std::str::FromStr,
+    F::Err: std::fmt::Display,
+{
     let (format, file) = match text.split_once('=') {
         Some((format, file)) if !file.is_empty() => (format, Some(PathBuf::from(file))),
         Some((_, _)) => return Err(format!("output {text:?} has an empty file name after '='")),
         None => (text, None),
     };
     Ok(OutputTarget {
-        format: format.parse()?,
+        format: format.parse().map_err(|e: F::Err| e.to_string())?,
         file,
     })
 }
@@ -48,8 +52,12 @@ pub fn write_all<F>(rendered: Vec<(OutputTarget<F>, String)>) -> anyhow::Result<
             Some(path) => std::fs::write(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?,
             None => {
                 let mut stdout = std::io::stdout().lock();
-                stdout.write_all(text.as_bytes()).context("cannot write to stdout")?;
-                stdout.flush().context("cannot write to stdout")?;
+                let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+                match written {
+                    // A closed pipe (`rampart sbom … | head`) means the reader has what it wants.
+                    Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                    other => other.context("cannot write to stdout")?,
+                }
             }
         }
     }

@@ -152,7 +152,7 @@ pub fn run(args: SbomArgs, quiet: bool) -> anyhow::Result<()> {
     };
     let inventory = inventory_of(&args.image, args.platform, limits, quiet)?;
 
-    let meta = DocumentMeta::deterministic(&inventory, timestamp, env!("CARGO_PKG_VERSION").to_owned());
+    let meta = DocumentMeta::deterministic(&inventory, timestamp, env!("CARGO_PKG_VERSION"));
     let color = stdout_is_terminal();
     let rendered = outputs
         .into_iter()

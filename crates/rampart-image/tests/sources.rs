@@ -1,9 +1,7 @@
 //! Image sources, layer squashing and bad input, on images built in the test.
 
-mod support;
-
 use rampart_image::{FileKind, Image, ImageError, Limits, OpenOptions, SquashOptions, Squashed};
-use support::*;
+use rampart_testkit::*;
 
 fn open(reference: &str) -> Result<Image, ImageError> {
     Image::open(reference, &OpenOptions::default())

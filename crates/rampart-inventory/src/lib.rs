@@ -40,13 +40,31 @@ pub fn catalog(fs: &Filesystem) -> (Option<Distro>, Vec<Package>, Vec<String>) {
     (distro, packages, warnings)
 }
 
+/// A readable image name: a full tag (`localhost/alpine:3.10.9`) as is; an
+/// OCI layout's bare tag prefixed with the layout's folder name
+/// (`alpine-3.20:3.20.3`); else the reference.
+fn display_name(image: &Image) -> String {
+    let reference = rampart_image::ImageReference::parse(&image.reference).ok();
+    let folder = reference
+        .as_ref()
+        .and_then(|r| r.path.file_name())
+        .map(|name| name.to_string_lossy().into_owned());
+    match (image.tags.first(), folder) {
+        (Some(tag), _) if tag.contains(':') || tag.contains('/') => tag.clone(),
+        (Some(tag), Some(folder)) => format!("{folder}:{tag}"),
+        (Some(tag), None) => tag.clone(),
+        (None, Some(folder)) => folder,
+        (None, None) => image.reference.clone(),
+    }
+}
+
 /// Describes the image for the inventory.
 pub fn source_info(image: &Image, layers: &[LayerSummary]) -> SourceInfo {
     let config = image.config.as_ref();
     SourceInfo {
         reference: image.reference.clone(),
         kind: image.kind.scheme().to_owned(),
-        name: image.tags.first().cloned().unwrap_or_else(|| image.reference.clone()),
+        name: display_name(image),
         tags: image.tags.clone(),
         manifest_digest: image.manifest_digest.as_ref().map(ToString::to_string),
         image_id: image.config_digest.as_ref().map(ToString::to_string),

@@ -1,8 +1,6 @@
 //! Builds real-format test images (OCI layouts, OCI and docker archives)
 //! inside a temporary directory, so the tests need no fixture files.
 
-#![allow(dead_code)]
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
