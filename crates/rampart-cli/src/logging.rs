@@ -1,6 +1,8 @@
 //! Logging on stderr with `tracing`. `RUST_LOG` overrides the level that
 //! `-v`/`-q` select.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 pub fn init(verbose: u8, quiet: bool) {
@@ -15,6 +17,7 @@ pub fn init(verbose: u8, quiet: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .without_time()
         .init();

@@ -341,9 +341,14 @@ fn walk_tar<R: Read>(stream: &mut R, spec: &LayerSpec, context: &DecodeContext) 
                             option: "--max-metadata-size",
                         }));
                     }
-                    let mut buffer = Vec::with_capacity(size as usize);
-                    entry.read_to_end(&mut buffer)?;
-                    Some(Arc::from(buffer))
+                    // Read straight into the shared buffer: converting a Vec
+                    // into an Arc<[u8]> would copy it and double the peak.
+                    // A `repeat_n` iterator has a trusted length, so the Arc
+                    // is allocated once at its final size.
+                    let mut buffer: Arc<[u8]> = std::iter::repeat_n(0u8, size as usize).collect();
+                    let slice = Arc::get_mut(&mut buffer).ok_or_else(|| io::Error::other("buffer is shared"))?;
+                    entry.read_exact(slice)?;
+                    Some(buffer)
                 } else {
                     None
                 };

@@ -1,5 +1,5 @@
 //! Inventory of container images: OS release detection, package catalogers
-//! (one module per ecosystem, see [`catalog`]) and the SBOM model.
+//! (one module per ecosystem, see the `catalog` module) and the SBOM model.
 
 pub mod catalog;
 pub mod inventory;

@@ -91,3 +91,62 @@ fn apk_release_candidate_fixture() {
     assert_eq!(distro.point_release.as_deref(), Some("3.10.3"));
     assert_eq!(jq.purl, "pkg:apk/alpine/jq@1.6-r0?arch=x86_64&distro=alpine-3.10.3");
 }
+
+/// A root filesystem holding a real rpm database at `db_path`.
+fn rpm_rootfs(database: &str, db_path: &str, os_release: &str) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/catalog/rpm/testdata").join(database);
+    let target = root.path().join(db_path.trim_start_matches('/'));
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::copy(source, target).unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    std::fs::write(root.path().join("etc/os-release"), os_release).unwrap();
+    root
+}
+
+fn inventory_of_dir(root: &std::path::Path) -> Inventory {
+    let image = Image::open(&format!("dir:{}", root.display()), &OpenOptions::default()).unwrap();
+    rampart_inventory::inventory_image(&image, Limits::default(), None).unwrap()
+}
+
+#[test]
+fn rpm_berkeley_db() {
+    let root = rpm_rootfs("libuuid-Packages", "/var/lib/rpm/Packages", "ID=\"rhel\"\nVERSION_ID=\"8.8\"\n");
+    let inventory = inventory_of_dir(root.path());
+    assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+    let libuuid = find(&inventory, "libuuid");
+    assert_eq!(libuuid.package_type, PackageType::Rpm);
+    assert_eq!(libuuid.version, "2.32.1-42.el8_8");
+    assert_eq!(libuuid.source_name.as_deref(), Some("util-linux"));
+    assert_eq!(libuuid.source_version.as_deref(), Some("2.32.1-42.el8_8"));
+    assert_eq!(libuuid.licenses, ["BSD"]);
+    assert_eq!(libuuid.files.len(), 7);
+    assert_eq!(
+        libuuid.purl,
+        "pkg:rpm/redhat/libuuid@2.32.1-42.el8_8?arch=x86_64&distro=rhel-8.8&upstream=util-linux-2.32.1-42.el8_8.src.rpm"
+    );
+}
+
+#[test]
+fn rpm_sqlite_db_in_sysimage() {
+    let root = rpm_rootfs("cbl-mariner-2.0-trimmed-rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite", "ID=mariner\nVERSION_ID=\"2.0\"\n");
+    let inventory = inventory_of_dir(root.path());
+    assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+    assert_eq!(inventory.packages.len(), 72);
+    let curl = find(&inventory, "curl");
+    assert_eq!(curl.version, "7.76.0-6.cm2");
+    let with_epoch = find(&inventory, "ca-certificates-base");
+    assert_eq!(with_epoch.epoch, Some(1));
+    assert!(with_epoch.version.starts_with("1:"), "{}", with_epoch.version);
+}
+
+#[test]
+fn rpm_garbage_database_is_a_warning() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("var/lib/rpm")).unwrap();
+    std::fs::write(root.path().join("var/lib/rpm/Packages"), vec![0x5a; 8192]).unwrap();
+    let inventory = inventory_of_dir(root.path());
+    assert!(inventory.packages.is_empty());
+    assert_eq!(inventory.warnings.len(), 1, "{:?}", inventory.warnings);
+    assert!(inventory.warnings[0].contains("/var/lib/rpm/Packages"), "{:?}", inventory.warnings);
+}

@@ -5,6 +5,7 @@
 pub mod apk;
 pub mod dpkg;
 mod history;
+pub mod rpm;
 
 use rampart_image::Filesystem;
 
@@ -72,7 +73,7 @@ pub trait Cataloger: Sync {
 }
 
 /// Every cataloger, in the order they run.
-pub static CATALOGERS: &[&dyn Cataloger] = &[&apk::ApkCataloger, &dpkg::DpkgCataloger];
+pub static CATALOGERS: &[&dyn Cataloger] = &[&apk::ApkCataloger, &dpkg::DpkgCataloger, &rpm::RpmCataloger];
 
 /// Splits `text` into lines, accepting `\n` and `\r\n`.
 pub(crate) fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {

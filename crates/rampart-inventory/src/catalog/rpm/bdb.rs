@@ -225,8 +225,8 @@ impl<'a> Database<'a> {
         }
         let page_count = bytes.len() / page_size;
 
-        // A last page equal to the page count means the final page is cut off; go-rpmdb
-        // accepts that, because truncated copies of real databases end this way.
+        // A last page equal to the page count means that the final page is cut off.
+        // go-rpmdb accepts this, because truncated copies of real databases end this way.
         let last_page = read(32);
         if last_page as usize > page_count {
             return Err(BdbError::LastPageBeyondFile {
@@ -479,7 +479,7 @@ mod tests {
     }
 
     #[test]
-    fn truncated_to_metadata_page_is_valid_but_empty() {
+    fn metadata_page_only_database() {
         let result = read_rpmdb(RpmDbKind::BerkeleyDb, &LIBUUID[..4096]);
         assert!(
             result.is_err(),
@@ -556,7 +556,7 @@ mod tests {
         bytes
     }
 
-    /// A header of about 1.3 KB, so that its chain spans three 512-byte pages.
+    /// Builds a header of about 1.3 KB, so that its chain spans three 512-byte pages.
     fn multi_page_header(name: &str) -> Vec<u8> {
         HeaderBuilder::default()
             .string(1000, name)
@@ -590,7 +590,7 @@ mod tests {
     }
 
     #[test]
-    fn overflow_chain_loop_is_detected() {
+    fn overflow_chain_loop_detected() {
         let blob = multi_page_header("loop");
         let mut bytes = build_database(&blob, 512, false);
         // The chain is 2 -> 3 -> 2.
@@ -616,7 +616,7 @@ mod tests {
     }
 
     #[test]
-    fn overflow_chain_self_loop_is_detected() {
+    fn overflow_chain_self_loop_detected() {
         let blob = multi_page_header("loop");
         let mut bytes = build_database(&blob, 512, false);
         set_next_page(&mut bytes, 512, 2, 2);
@@ -627,7 +627,7 @@ mod tests {
     }
 
     #[test]
-    fn overflow_chain_past_last_page_is_detected() {
+    fn overflow_chain_past_last_page() {
         let blob = multi_page_header("far");
         let mut bytes = build_database(&blob, 512, false);
         set_next_page(&mut bytes, 512, 2, 900);
@@ -643,7 +643,7 @@ mod tests {
     }
 
     #[test]
-    fn overflow_chain_through_hash_page_is_detected() {
+    fn overflow_chain_through_hash_page() {
         let blob = multi_page_header("detour");
         let mut bytes = build_database(&blob, 512, false);
         set_next_page(&mut bytes, 512, 2, 1);
@@ -657,7 +657,7 @@ mod tests {
     }
 
     #[test]
-    fn shorter_chain_than_item_length_is_detected() {
+    fn overflow_chain_shorter_than_item() {
         let blob = multi_page_header("short");
         let mut bytes = build_database(&blob, 512, false);
         set_next_page(&mut bytes, 512, 2, 0);

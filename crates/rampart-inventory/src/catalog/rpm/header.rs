@@ -20,7 +20,7 @@
 //!   not package data. Entries after the region ("dribbles") replace region entries with
 //!   the same tag, so the last entry for a tag wins, as in go-rpmdb.
 //! - Strings are NUL-terminated with no length. A STRING entry has count 1, while a
-//!   STRING_ARRAY or I18NSTRING entry holds `count` consecutive strings. Summary-like tags
+//!   STRING_ARRAY or I18NSTRING entry contains `count` consecutive strings. Summary-like tags
 //!   may use I18NSTRING, whose first string is the untranslated text.
 //! - INT32 data must be 4-byte aligned within the data store, and the count can claim
 //!   more elements than the store holds.
@@ -63,7 +63,8 @@ const INDEX_ENTRY_SIZE: usize = 16;
 pub const MAX_INDEX_ENTRIES: u32 = 0xffff;
 /// Maximum data store length, rpm's `HEADER_DATA_MAX` (0x0fffffff, 256 MiB).
 pub const MAX_DATA_LENGTH: u32 = 0x0fff_ffff;
-/// Maximum element count of an array entry, rpm's `HEADER_ARRAY_MAX` (0xfffff).
+/// Maximum element count of an array entry, `HEADER_ARRAY_MAX` (0xfffff) of recent rpm
+/// releases. Older releases cap the count only at `HEADER_DATA_MAX`.
 pub const MAX_ARRAY_COUNT: u32 = 0x000f_ffff;
 /// Maximum total bytes of the joined file paths of one package.
 ///
@@ -100,7 +101,7 @@ pub enum HeaderError {
     MissingTag { name: &'static str, tag: i32 },
 }
 
-/// What is wrong with one index entry.
+/// Problem found in one index entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EntryProblem {
     #[error("type {0} is not a valid rpm tag type (0..=9)")]
@@ -144,7 +145,7 @@ impl IndexEntry {
 
 /// Index entries of the tags this parser reads, the last one per tag.
 #[derive(Debug, Default)]
-struct WantedEntries {
+struct SelectedEntries {
     name: Option<IndexEntry>,
     version: Option<IndexEntry>,
     release: Option<IndexEntry>,
@@ -161,7 +162,7 @@ struct WantedEntries {
     dir_names: Option<IndexEntry>,
 }
 
-impl WantedEntries {
+impl SelectedEntries {
     fn slot(&mut self, tag: i32) -> Option<&mut Option<IndexEntry>> {
         let slot = match tag {
             TAG_NAME => &mut self.name,
@@ -216,16 +217,16 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmHeader, HeaderError> {
         });
     };
 
-    let mut wanted = WantedEntries::default();
+    let mut selected = SelectedEntries::default();
     for position in 0..entry_count as usize {
         let at = PREAMBLE_SIZE + position * INDEX_ENTRY_SIZE;
         let entry = read_index_entry(blob, at, position, data_length)?;
-        if let Some(slot) = wanted.slot(entry.tag) {
+        if let Some(slot) = selected.slot(entry.tag) {
             *slot = Some(entry);
         }
     }
 
-    decode_header(&wanted, data)
+    decode_header(&selected, data)
 }
 
 fn read_index_entry(
@@ -269,36 +270,36 @@ fn read_index_entry(
     })
 }
 
-fn decode_header(wanted: &WantedEntries, data: &[u8]) -> Result<RpmHeader, HeaderError> {
+fn decode_header(selected: &SelectedEntries, data: &[u8]) -> Result<RpmHeader, HeaderError> {
     let required = |entry: Option<IndexEntry>, name: &'static str, tag: i32| {
         let entry = entry.ok_or(HeaderError::MissingTag { name, tag })?;
         read_string(&entry, data)
     };
-    let name = required(wanted.name, "NAME", TAG_NAME)?;
-    let version = required(wanted.version, "VERSION", TAG_VERSION)?;
-    let release = required(wanted.release, "RELEASE", TAG_RELEASE)?;
+    let name = required(selected.name, "NAME", TAG_NAME)?;
+    let version = required(selected.version, "VERSION", TAG_VERSION)?;
+    let release = required(selected.release, "RELEASE", TAG_RELEASE)?;
 
     let optional = |entry: Option<IndexEntry>| -> Result<Option<String>, HeaderError> {
         let Some(entry) = entry else { return Ok(None) };
         let value = read_string(&entry, data)?;
         Ok((!value.is_empty() && value != "(none)").then_some(value))
     };
-    let arch = optional(wanted.arch)?;
-    let source_rpm = optional(wanted.source_rpm)?;
-    let license = optional(wanted.license)?;
-    let vendor = optional(wanted.vendor)?;
+    let arch = optional(selected.arch)?;
+    let source_rpm = optional(selected.source_rpm)?;
+    let license = optional(selected.license)?;
+    let vendor = optional(selected.vendor)?;
 
-    let epoch = match wanted.epoch {
+    let epoch = match selected.epoch {
         Some(entry) => Some(read_first_u32(&entry, data)?),
         None => None,
     };
-    let size = match (wanted.long_size, wanted.size) {
+    let size = match (selected.long_size, selected.size) {
         (Some(entry), _) => Some(read_first_u64(&entry, data)?),
         (None, Some(entry)) => Some(u64::from(read_first_u32(&entry, data)?)),
         (None, None) => None,
     };
 
-    let files = match read_file_list(wanted, data) {
+    let files = match read_file_list(selected, data) {
         Ok(files) => files,
         Err(problem) => {
             tracing::warn!(package = %name, %problem, "ignoring the invalid file list of an rpm header");
@@ -321,16 +322,18 @@ fn decode_header(wanted: &WantedEntries, data: &[u8]) -> Result<RpmHeader, Heade
 }
 
 /// Builds the installed file paths, or reports why the file list is unusable.
-fn read_file_list(wanted: &WantedEntries, data: &[u8]) -> Result<Vec<String>, String> {
-    if let (Some(base_entry), Some(dir_entry), Some(index_entry)) =
-        (wanted.base_names, wanted.dir_names, wanted.dir_indexes)
-    {
+fn read_file_list(selected: &SelectedEntries, data: &[u8]) -> Result<Vec<String>, String> {
+    if let (Some(base_entry), Some(dir_entry), Some(index_entry)) = (
+        selected.base_names,
+        selected.dir_names,
+        selected.dir_indexes,
+    ) {
         let base_names = read_string_array(&base_entry, data).map_err(|e| e.to_string())?;
         let dir_names = read_string_array(&dir_entry, data).map_err(|e| e.to_string())?;
         let dir_indexes = read_u32_array(&index_entry, data).map_err(|e| e.to_string())?;
         return join_file_names(&base_names, &dir_names, &dir_indexes);
     }
-    if let Some(entry) = wanted.old_file_names {
+    if let Some(entry) = selected.old_file_names {
         let paths = read_string_array(&entry, data).map_err(|e| e.to_string())?;
         let total: usize = paths.iter().map(String::len).sum();
         if total > MAX_FILE_LIST_BYTES {
@@ -582,7 +585,7 @@ pub(crate) mod test_blob {
         out.extend_from_slice(&count.to_be_bytes());
     }
 
-    /// A complete header for package `name` with two files in one directory.
+    /// Builds a complete header for package `name` with two files in one directory.
     pub(crate) fn sample_header(name: &str, version: &str, epoch: Option<u32>) -> Vec<u8> {
         let mut builder = HeaderBuilder::default()
             .string(1000, name)
@@ -663,7 +666,7 @@ mod tests {
     }
 
     #[test]
-    fn old_file_names_are_used_without_basenames() {
+    fn old_filenames_without_basenames() {
         let blob = HeaderBuilder::default()
             .string(TAG_NAME, "old")
             .string(TAG_VERSION, "1")
@@ -751,7 +754,7 @@ mod tests {
     #[test]
     fn offset_outside_data_is_rejected() {
         let mut blob = sample_header("demo", "1", None);
-        // The second index entry starts at byte 8 + 16; its offset field is 8 bytes in.
+        // The second index entry starts at byte 8 + 16, and its offset field is 8 bytes in.
         blob[32..36].copy_from_slice(&0x7fff_0000i32.to_be_bytes());
         let result = parse_header(&blob);
         assert!(
@@ -789,7 +792,7 @@ mod tests {
     }
 
     #[test]
-    fn string_array_count_beyond_limit_is_rejected() {
+    fn string_array_count_over_limit() {
         let blob = HeaderBuilder::default()
             .string(TAG_NAME, "demo")
             .string(TAG_VERSION, "1")
@@ -827,7 +830,7 @@ mod tests {
     }
 
     #[test]
-    fn repeated_long_dirname_hits_file_list_limit() {
+    fn long_dirname_hits_file_list_limit() {
         let long_dir = format!("/{}/", "d".repeat(1 << 20));
         let indexes = vec![0u32; 100];
         let names: Vec<String> = (0..100).map(|i| format!("f{i}")).collect();

@@ -18,19 +18,21 @@
 //! allocation trusts a length field. A record that cannot be read (one corrupt header, a
 //! looping overflow chain) is skipped with a `tracing` warning. A file that is not a
 //! database of the requested kind is an error, and so is a database in which no record
-//! holds a valid header.
+//! contains a valid header.
 
 mod bdb;
+mod cataloger;
 mod header;
 mod ndb;
 mod sqlite;
 
 pub use bdb::BdbError;
+pub use cataloger::{RpmCataloger, package_from_header};
 pub use header::{EntryProblem, HeaderError};
 pub use ndb::NdbError;
 pub use sqlite::SqliteError;
 
-/// Maximum number of skipped records logged one by one; later ones are only counted.
+/// Maximum number of skipped records logged one by one. Later ones are only counted.
 const MAX_LOGGED_SKIPS: usize = 20;
 
 /// Storage format of an rpm package database.
@@ -99,7 +101,9 @@ pub enum RpmDbError {
         #[source]
         source: HeaderError,
     },
-    #[error("none of the {records} records holds a valid rpm header; first error: {first_error}")]
+    #[error(
+        "none of the {records} records contains a valid rpm header, first error: {first_error}"
+    )]
     NoValidHeaders {
         records: usize,
         first_error: Box<RpmDbError>,
@@ -110,7 +114,7 @@ pub enum RpmDbError {
 ///
 /// Records that cannot be read are skipped with a `tracing` warning. Returns an error if
 /// `bytes` is not a database of `kind`, or if the database has records but none of them
-/// holds a valid header. An empty database returns an empty list.
+/// contains a valid header. An empty database returns an empty list.
 pub fn read_rpmdb(kind: RpmDbKind, bytes: &[u8]) -> Result<Vec<RpmHeader>, RpmDbError> {
     let mut collector = HeaderCollector::new(kind);
     match kind {

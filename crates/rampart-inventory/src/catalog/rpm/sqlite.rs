@@ -29,7 +29,7 @@ use rusqlite::{Connection, MAIN_DB, OpenFlags};
 use super::RpmDbError;
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
-/// Bytes 18 and 19 of the file header hold the write and read format versions.
+/// Bytes 18 and 19 of the file header contain the write and read format versions.
 const FORMAT_VERSION_OFFSET: usize = 18;
 const FORMAT_VERSION_WAL: u8 = 2;
 const FORMAT_VERSION_ROLLBACK: u8 = 1;
@@ -55,7 +55,7 @@ pub enum SqliteError {
 
 /// Calls `visit` once per row of the `Packages` table.
 ///
-/// The record number passed to `visit` is the row's `hnum`; a negative `hnum` becomes 0.
+/// The record number passed to `visit` is the row's `hnum`, and a negative `hnum` becomes 0.
 /// Returns an error when `bytes` is not a SQLite database with a `Packages` table, or when
 /// SQLite reports corruption while reading the rows.
 pub fn for_each_blob(
