@@ -109,3 +109,59 @@ fn docker_archive_matches_oci_layout() {
     assert_eq!(from_layout, from_archive);
     assert_eq!(from_layout.len(), 14);
 }
+
+/// Every image, copied to a docker-archive with skopeo (as `skopeo copy`
+/// users make them), must give the same OS packages as its OCI layout.
+#[test]
+fn skopeo_docker_archives_match_layouts() {
+    let Some(corpus) = corpus() else { return };
+    if std::process::Command::new("skopeo").arg("--version").output().is_err() {
+        assert!(std::env::var_os("RAMPART_REQUIRE_CORPUS").is_none(), "skopeo is needed for the corpus tier");
+        eprintln!("skopeo not found; docker-archive comparison skipped");
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    for name in ["alpine-3.10", "alpine-3.11", "alpine-3.16", "alpine-3.20", "debian-standard-python", "debian-minimal-python", "polyglot-app"] {
+        let layout = corpus.join("images").join(name);
+        let index: serde_json::Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+        let tag = index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"].as_str().unwrap().to_owned();
+        let archive = scratch.path().join(format!("{name}.docker.tar"));
+        let status = std::process::Command::new("skopeo")
+            .args(["copy", "--quiet"])
+            .arg(format!("oci:{}:{tag}", layout.display()))
+            .arg(format!("docker-archive:{}:localhost/{name}:{tag}", archive.display()))
+            .status()
+            .unwrap();
+        assert!(status.success(), "skopeo copy of {name} failed");
+        let from_layout = rampart_packages(&format!("oci-dir:{}", layout.display()));
+        let from_archive = rampart_packages(&format!("docker-archive:{}", archive.display()));
+        assert_eq!(from_layout, from_archive, "{name}");
+    }
+}
+
+/// go-rpmdb's own expectations for its database fixtures.
+#[test]
+fn rpmdb_fixtures_match_go_rpmdb() {
+    use rampart_inventory::catalog::rpm::{RpmDbKind, read_rpmdb};
+    let Some(corpus) = corpus() else { return };
+    let testdata = corpus.join("vectors/rpmdb/testdata");
+    for (database, expected) in [
+        ("cbl-mariner-2.0/rpmdb.sqlite", "cbl-mariner-2.0/rpmdb.sqlite.expected.json"),
+        ("libuuid/Packages", "libuuid/Packages.expected.json"),
+    ] {
+        let kind = RpmDbKind::from_path(database).unwrap();
+        let headers = read_rpmdb(kind, &std::fs::read(testdata.join(database)).unwrap()).unwrap();
+        let expected: serde_json::Value = serde_json::from_slice(&std::fs::read(testdata.join(expected)).unwrap()).unwrap();
+        let checks = expected["single_package_checks"].as_array().unwrap();
+        assert!(!checks.is_empty(), "{database}: no checks");
+        for check in checks {
+            let name = check["name"].as_str().unwrap();
+            let header = headers.iter().find(|h| h.name == name).unwrap_or_else(|| panic!("{database}: {name} missing"));
+            assert_eq!(header.version, check["version"].as_str().unwrap(), "{database} {name}");
+            assert_eq!(header.release, check["release"].as_str().unwrap(), "{database} {name}");
+            assert_eq!(header.arch.as_deref(), check["arch"].as_str(), "{database} {name}");
+            assert_eq!(header.epoch.map(i64::from), check["epoch"].as_i64(), "{database} {name}");
+            assert_eq!(header.source_rpm.as_deref(), check["sourceRpm"].as_str(), "{database} {name}");
+        }
+    }
+}
