@@ -49,10 +49,13 @@ pub fn stdout_is_terminal() -> bool {
 pub fn write_all<F>(rendered: Vec<(OutputTarget<F>, String)>) -> anyhow::Result<()> {
     for (target, text) in rendered {
         match &target.file {
-            Some(path) => std::fs::write(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?,
+            Some(path) => std::fs::write(path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?,
             None => {
                 let mut stdout = std::io::stdout().lock();
-                let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+                let written = stdout
+                    .write_all(text.as_bytes())
+                    .and_then(|()| stdout.flush());
                 match written {
                     // A closed pipe (`rampart sbom … | head`) means the reader has what it wants.
                     Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),

@@ -59,7 +59,9 @@ pub struct SbomArgs {
 /// Parses a byte size such as `512`, `64MiB` or `32GiB`.
 fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().map_err(|_| format!("invalid size {text:?}: expected a number of bytes, optionally with KiB, MiB, GiB or TiB"))?;
     let multiplier: u64 = match unit.trim() {
@@ -68,9 +70,15 @@ fn parse_size(text: &str) -> Result<u64, String> {
         "M" | "MiB" => 1 << 20,
         "G" | "GiB" => 1 << 30,
         "T" | "TiB" => 1 << 40,
-        other => return Err(format!("invalid size unit {other:?} in {text:?}: use KiB, MiB, GiB or TiB")),
+        other => {
+            return Err(format!(
+                "invalid size unit {other:?} in {text:?}: use KiB, MiB, GiB or TiB"
+            ));
+        }
     };
-    number.checked_mul(multiplier).ok_or_else(|| format!("size {text:?} is too large"))
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("size {text:?} is too large"))
 }
 
 /// The document timestamp: the flag, else `SOURCE_DATE_EPOCH` (the
@@ -80,8 +88,12 @@ fn document_timestamp(flag: Option<DateTime<Utc>>) -> anyhow::Result<DateTime<Ut
         return Ok(timestamp);
     }
     if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
-        let seconds: i64 = epoch.trim().parse().with_context(|| format!("SOURCE_DATE_EPOCH={epoch:?} is not a number of seconds"))?;
-        return DateTime::from_timestamp(seconds, 0).with_context(|| format!("SOURCE_DATE_EPOCH={epoch:?} is out of range"));
+        let seconds: i64 = epoch
+            .trim()
+            .parse()
+            .with_context(|| format!("SOURCE_DATE_EPOCH={epoch:?} is not a number of seconds"))?;
+        return DateTime::from_timestamp(seconds, 0)
+            .with_context(|| format!("SOURCE_DATE_EPOCH={epoch:?} is out of range"));
     }
     let now = Utc::now();
     Ok(DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now))
@@ -93,8 +105,10 @@ fn progress_bar(image: &Image, quiet: bool) -> Option<ProgressBar> {
     }
     let total: u64 = image.layers.iter().filter_map(|layer| layer.size).sum();
     let bar = ProgressBar::new(total);
-    let style = ProgressStyle::with_template("{spinner} reading {msg} {bar:30} {bytes}/{total_bytes} ({eta})")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template(
+        "{spinner} reading {msg} {bar:30} {bytes}/{total_bytes} ({eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_message(format!("{} layers", image.layers.len()));
     bar.enable_steady_tick(Duration::from_millis(120));
@@ -102,14 +116,23 @@ fn progress_bar(image: &Image, quiet: bool) -> Option<ProgressBar> {
 }
 
 /// Builds the inventory of one image.
-pub fn inventory_of(reference: &str, platform: Option<Platform>, limits: Limits, quiet: bool) -> anyhow::Result<Inventory> {
+pub fn inventory_of(
+    reference: &str,
+    platform: Option<Platform>,
+    limits: Limits,
+    quiet: bool,
+) -> anyhow::Result<Inventory> {
     let options = OpenOptions {
         platform,
         limits: limits.clone(),
     };
     let image = Image::open(reference, &options)?;
     let _span = tracing::info_span!("image", reference).entered();
-    tracing::info!(kind = image.kind.scheme(), layers = image.layers.len(), "opened image");
+    tracing::info!(
+        kind = image.kind.scheme(),
+        layers = image.layers.len(),
+        "opened image"
+    );
 
     let bar = progress_bar(&image, quiet).map(Arc::new);
     let progress_bar = bar.clone();
@@ -137,7 +160,11 @@ pub fn inventory_of(reference: &str, platform: Option<Platform>, limits: Limits,
 pub fn run(args: SbomArgs, quiet: bool) -> anyhow::Result<()> {
     let mut outputs = args.outputs;
     if outputs.is_empty() {
-        let format = if stdout_is_terminal() { SbomFormat::Table } else { SbomFormat::Json };
+        let format = if stdout_is_terminal() {
+            SbomFormat::Table
+        } else {
+            SbomFormat::Json
+        };
         outputs.push(OutputTarget { format, file: None });
     }
     check_targets(&outputs)?;
@@ -157,7 +184,12 @@ pub fn run(args: SbomArgs, quiet: bool) -> anyhow::Result<()> {
     let rendered = outputs
         .into_iter()
         .map(|target| {
-            let text = render_sbom(target.format, &inventory, &meta, color && target.file.is_none());
+            let text = render_sbom(
+                target.format,
+                &inventory,
+                &meta,
+                color && target.file.is_none(),
+            );
             (target, text)
         })
         .collect();

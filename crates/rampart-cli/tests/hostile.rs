@@ -11,21 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const DEFAULT_RSS_BOUND_KIB: u64 = 512 * 1024;
+mod common;
 
-fn corpus() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if root.is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var_os("RAMPART_REQUIRE_CORPUS").is_none(),
-        "RAMPART_REQUIRE_CORPUS is set but {} does not exist",
-        root.display()
-    );
-    eprintln!("corpus not found at {}; hostile tier skipped", root.display());
-    None
-}
+use common::corpus;
+
+const DEFAULT_RSS_BOUND_KIB: u64 = 512 * 1024;
 
 struct Case {
     name: String,
@@ -54,7 +44,11 @@ fn bound(expect: &str, prefix: &str, unit: &str) -> Option<u64> {
     let start = expect.find(prefix)? + prefix.len();
     let rest = expect[start..].trim_start();
     let number: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    rest[number.len()..].trim_start().starts_with(unit).then(|| number.parse().ok()).flatten()
+    rest[number.len()..]
+        .trim_start()
+        .starts_with(unit)
+        .then(|| number.parse().ok())
+        .flatten()
 }
 
 fn list_files(root: &Path) -> BTreeSet<PathBuf> {
@@ -76,7 +70,10 @@ fn list_files(root: &Path) -> BTreeSet<PathBuf> {
 fn peak_rss_kib(time_output: &str) -> Option<u64> {
     time_output
         .lines()
-        .find_map(|line| line.trim().strip_prefix("Maximum resident set size (kbytes):"))
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("Maximum resident set size (kbytes):")
+        })
         .and_then(|value| value.trim().parse().ok())
 }
 
@@ -93,7 +90,10 @@ fn hostile_images_get_accepted_behaviour() {
     assert!(status.success(), "make.py failed");
     let gnu_time = Path::new("/usr/bin/time").exists();
     if !gnu_time {
-        assert!(std::env::var_os("RAMPART_REQUIRE_CORPUS").is_none(), "GNU time (/usr/bin/time) is needed for peak RSS");
+        assert!(
+            std::env::var_os("RAMPART_REQUIRE_CORPUS").is_none(),
+            "GNU time (/usr/bin/time) is needed for peak RSS"
+        );
         eprintln!("/usr/bin/time not found; peak RSS not checked");
     }
 
@@ -120,15 +120,19 @@ fn hostile_images_get_accepted_behaviour() {
         } else {
             Command::new(rampart)
         };
-        command
-            .current_dir(&run_dir)
-            .args(["sbom", &format!("oci-dir:{}", image.display()), "-o", "json=out.json"]);
+        command.current_dir(&run_dir).args([
+            "sbom",
+            &format!("oci-dir:{}", image.display()),
+            "-o",
+            "json=out.json",
+        ]);
         let started = Instant::now();
         let output = command.output().unwrap();
         let elapsed = started.elapsed();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         let code = output.status.code().unwrap_or(-1);
-        let mut fail = |reason: String| failures.push(format!("{}: {reason}\nstderr:\n{stderr}", case.name));
+        let mut fail =
+            |reason: String| failures.push(format!("{}: {reason}\nstderr:\n{stderr}", case.name));
 
         if !case.accepted_exits.contains(&code) {
             fail(format!("exit {code}, accepted {:?}", case.accepted_exits));
@@ -137,14 +141,18 @@ fn hostile_images_get_accepted_behaviour() {
         if elapsed > Duration::from_secs(time_bound) {
             fail(format!("took {elapsed:?}, bound {time_bound} s"));
         }
-        let rss_bound = bound(&case.expect, "peak RSS <", "MiB").map_or(DEFAULT_RSS_BOUND_KIB, |mib| mib * 1024);
+        let rss_bound = bound(&case.expect, "peak RSS <", "MiB")
+            .map_or(DEFAULT_RSS_BOUND_KIB, |mib| mib * 1024);
         if let Some(rss) = peak_rss_kib(&stderr)
             && rss > rss_bound
         {
             fail(format!("peak RSS {rss} KiB, bound {rss_bound} KiB"));
         }
         if code == 2 {
-            let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error:")).collect();
+            let errors: Vec<&str> = stderr
+                .lines()
+                .filter(|line| line.starts_with("error:"))
+                .collect();
             if errors.len() != 1 {
                 fail(format!("expected one error line, got {errors:?}"));
             } else if !errors[0].contains("sha256:") {
@@ -153,7 +161,10 @@ fn hostile_images_get_accepted_behaviour() {
         }
 
         let after = list_files(scratch.path());
-        let added: Vec<_> = after.difference(&before).filter(|p| !p.ends_with("out.json")).collect();
+        let added: Vec<_> = after
+            .difference(&before)
+            .filter(|p| !p.ends_with("out.json"))
+            .collect();
         let removed: Vec<_> = before.difference(&after).collect();
         if !added.is_empty() || !removed.is_empty() {
             fail(format!("files added {added:?}, removed {removed:?}"));
@@ -164,17 +175,30 @@ fn hostile_images_get_accepted_behaviour() {
 
         let out = run_dir.join("out.json");
         if code == 0 {
-            let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+            let document: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
             let text = document.to_string();
             if text.contains("root:x:0:0") {
                 fail("host /etc/passwd content in the output".to_owned());
             }
             let packages = document["packages"].as_array().cloned().unwrap_or_default();
-            if packages.iter().any(|p| !p["name"].as_str().unwrap_or("").chars().all(|c| c.is_ascii_graphic())) {
+            if packages.iter().any(|p| {
+                !p["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .all(|c| c.is_ascii_graphic())
+            }) {
                 fail("a package name with non-printable characters".to_owned());
             }
-            let has = |name: &str, version: &str| packages.iter().any(|p| p["name"] == name && p["version"] == version);
-            if (case.name == "control-ok" || case.name == "apk-db-garbage") && !has("musl", "1.2.5-r0") {
+            let has = |name: &str, version: &str| {
+                packages
+                    .iter()
+                    .any(|p| p["name"] == name && p["version"] == version)
+            };
+            if (case.name == "control-ok" || case.name == "apk-db-garbage")
+                && !has("musl", "1.2.5-r0")
+            {
                 fail("musl 1.2.5-r0 not reported".to_owned());
             }
             if case.name == "control-ok" {

@@ -68,14 +68,18 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             _ if layout.is_some() => {
-                eprintln!("error: expected one OCI layout directory, got a second one: {argument:?}");
+                eprintln!(
+                    "error: expected one OCI layout directory, got a second one: {argument:?}"
+                );
                 return ExitCode::from(2);
             }
             _ => layout = Some(PathBuf::from(argument)),
         }
     }
     let Some(layout) = layout else {
-        eprintln!("error: missing OCI layout directory\nUsage: decompress [--parallel] OCI_LAYOUT_DIR");
+        eprintln!(
+            "error: missing OCI layout directory\nUsage: decompress [--parallel] OCI_LAYOUT_DIR"
+        );
         return ExitCode::from(2);
     };
 
@@ -122,18 +126,32 @@ fn layer_descriptors(layout: &Path) -> Result<Vec<Descriptor>, BoxError> {
             )
             .into());
         };
-        let is_index = matches!(descriptor.media_type.as_deref(), Some(OCI_INDEX | DOCKER_LIST));
+        let is_index = matches!(
+            descriptor.media_type.as_deref(),
+            Some(OCI_INDEX | DOCKER_LIST)
+        );
         document = read_json(&blob_path(layout, &descriptor.digest)?)?;
-        if !is_index && document.media_type.as_deref().is_some_and(|kind| kind == OCI_INDEX || kind == DOCKER_LIST) {
-            return Err(format!("blob {} is an image index but its descriptor does not say so", descriptor.digest).into());
+        if !is_index
+            && document
+                .media_type
+                .as_deref()
+                .is_some_and(|kind| kind == OCI_INDEX || kind == DOCKER_LIST)
+        {
+            return Err(format!(
+                "blob {} is an image index but its descriptor does not say so",
+                descriptor.digest
+            )
+            .into());
         }
     }
     Err(format!("image indexes are nested deeper than {MAX_INDEX_DEPTH} levels").into())
 }
 
 fn read_json(path: &Path) -> Result<IndexOrManifest, BoxError> {
-    let bytes = std::fs::read(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("invalid JSON in {}: {e}", path.display()).into())
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| format!("invalid JSON in {}: {e}", path.display()).into())
 }
 
 /// Maps a digest such as `sha256:ab…` to `blobs/sha256/ab…`.
@@ -141,7 +159,12 @@ fn blob_path(layout: &Path, digest: &str) -> Result<PathBuf, BoxError> {
     let (algorithm, hex) = digest
         .split_once(':')
         .ok_or_else(|| format!("invalid digest {digest:?}: expected ALGORITHM:HEX"))?;
-    let is_safe = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let is_safe = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
     if !is_safe(algorithm) || !is_safe(hex) {
         return Err(format!("invalid digest {digest:?}: expected ALGORITHM:HEX").into());
     }
@@ -151,7 +174,8 @@ fn blob_path(layout: &Path, digest: &str) -> Result<PathBuf, BoxError> {
 /// Streams one layer blob through the decoder that its magic bytes select and
 /// returns the number of uncompressed bytes.
 fn decompressed_size(path: &Path) -> Result<u64, BoxError> {
-    let file = File::open(path).map_err(|e| format!("failed to open layer blob {}: {e}", path.display()))?;
+    let file = File::open(path)
+        .map_err(|e| format!("failed to open layer blob {}: {e}", path.display()))?;
     let mut buffered = BufReader::with_capacity(256 * 1024, file);
     let head = buffered.fill_buf()?;
     let mut decoder: Box<dyn Read> = if head.starts_with(&GZIP_MAGIC) {

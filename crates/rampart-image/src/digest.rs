@@ -45,16 +45,25 @@ impl FromStr for Digest {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let Some((algorithm, hex)) = text.split_once(':') else {
-            return Err(format!("digest {text:?} has no algorithm prefix such as sha256:"));
+            return Err(format!(
+                "digest {text:?} has no algorithm prefix such as sha256:"
+            ));
         };
         if algorithm != "sha256" {
-            return Err(format!("digest {text:?} uses {algorithm}, but only sha256 is supported"));
+            return Err(format!(
+                "digest {text:?} uses {algorithm}, but only sha256 is supported"
+            ));
         }
-        let valid = hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let valid = hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !valid {
             return Err(format!("digest {text:?} is not 64 lowercase hex digits"));
         }
-        Ok(Digest { hex: hex.to_owned() })
+        Ok(Digest {
+            hex: hex.to_owned(),
+        })
     }
 }
 
@@ -143,7 +152,11 @@ mod tests {
     fn digest_parse_rejects_bad_input() {
         assert!("adb396".parse::<Digest>().is_err());
         assert!("sha512:00".parse::<Digest>().is_err());
-        assert!("sha256:ADB396B56605E9BF62E7676C4DC6162535F874C5506F94852656BB046FBC3849".parse::<Digest>().is_err());
+        assert!(
+            "sha256:ADB396B56605E9BF62E7676C4DC6162535F874C5506F94852656BB046FBC3849"
+                .parse::<Digest>()
+                .is_err()
+        );
         assert!("sha256:../../etc/passwd".parse::<Digest>().is_err());
     }
 

@@ -29,17 +29,23 @@ pub enum ImageError {
         reason: String,
     },
 
-    #[error("{image}: blob {digest} is missing; the image is incomplete, so copy it again (for example with skopeo copy)")]
+    #[error(
+        "{image}: blob {digest} is missing; the image is incomplete, so copy it again (for example with skopeo copy)"
+    )]
     MissingBlob { image: String, digest: Digest },
 
-    #[error("{image}: blob {digest} does not match its digest (content hashes to {actual}); the image is corrupt or was modified, so copy it again")]
+    #[error(
+        "{image}: blob {digest} does not match its digest (content hashes to {actual}); the image is corrupt or was modified, so copy it again"
+    )]
     DigestMismatch {
         image: String,
         digest: Digest,
         actual: Digest,
     },
 
-    #[error("{image}: blob {digest} has {actual} bytes but the manifest says {expected}; the image is corrupt or truncated, so copy it again")]
+    #[error(
+        "{image}: blob {digest} has {actual} bytes but the manifest says {expected}; the image is corrupt or truncated, so copy it again"
+    )]
     SizeMismatch {
         image: String,
         digest: Digest,
@@ -47,7 +53,9 @@ pub enum ImageError {
         actual: u64,
     },
 
-    #[error("{image}: layer {layer}: uncompressed content hashes to {actual}, but the config lists diff_id {expected}; the image is corrupt, so copy it again")]
+    #[error(
+        "{image}: layer {layer}: uncompressed content hashes to {actual}, but the config lists diff_id {expected}; the image is corrupt, so copy it again"
+    )]
     DiffIdMismatch {
         image: String,
         layer: Digest,
@@ -55,14 +63,18 @@ pub enum ImageError {
         actual: Digest,
     },
 
-    #[error("{image}: layer {layer}: {reason}; the layer is truncated or corrupt, so copy the image again")]
+    #[error(
+        "{image}: layer {layer}: {reason}; the layer is truncated or corrupt, so copy the image again"
+    )]
     CorruptLayer {
         image: String,
         layer: Digest,
         reason: String,
     },
 
-    #[error("{image}: layer {layer}: entry {path:?} {reason}; rampart rejects layers that write outside the image root")]
+    #[error(
+        "{image}: layer {layer}: entry {path:?} {reason}; rampart rejects layers that write outside the image root"
+    )]
     EscapingEntry {
         image: String,
         layer: Digest,
@@ -70,7 +82,9 @@ pub enum ImageError {
         reason: String,
     },
 
-    #[error("{image}: layer {layer}: {reason}; raise {option} if the image is trusted and really this large")]
+    #[error(
+        "{image}: layer {layer}: {reason}; raise {option} if the image is trusted and really this large"
+    )]
     LimitExceeded {
         image: String,
         layer: Digest,

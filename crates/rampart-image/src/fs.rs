@@ -47,7 +47,7 @@ struct Node {
     mode: u32,
     size: u64,
     layer: LayerIndex,
-    children: Option<Box<BTreeMap<Box<str>, NodeId>>>,
+    children: Option<BTreeMap<Box<str>, NodeId>>,
     /// Captured content, oldest first; the last entry is the current content.
     versions: Vec<FileVersion>,
 }
@@ -59,7 +59,7 @@ impl Node {
             mode,
             size: 0,
             layer,
-            children: Some(Box::default()),
+            children: Some(BTreeMap::new()),
             versions: Vec::new(),
         }
     }
@@ -96,13 +96,18 @@ pub enum ReadError {
     SymlinkLoop { path: String },
     #[error("{path}: is not a regular file")]
     NotAFile { path: String },
-    #[error("{path}: content of {size} bytes was not kept in memory (not requested, or larger than the capture limit)")]
+    #[error(
+        "{path}: content of {size} bytes was not kept in memory (not requested, or larger than the capture limit)"
+    )]
     NotCaptured { path: String, size: u64 },
 }
 
 /// Where a path resolves to.
 enum Resolved {
-    Found { node: NodeId, path: String },
+    Found {
+        node: NodeId,
+        path: String,
+    },
     Missing,
     Loop,
     /// A symbolic link tried to leave the image root (only reported when
@@ -181,7 +186,11 @@ impl Filesystem {
         let (node, resolved) = match self.resolve(path, true, false) {
             Resolved::Found { node, path } => (node, path),
             Resolved::Missing | Resolved::Escape => return Ok(None),
-            Resolved::Loop => return Err(ReadError::SymlinkLoop { path: path.to_owned() }),
+            Resolved::Loop => {
+                return Err(ReadError::SymlinkLoop {
+                    path: path.to_owned(),
+                });
+            }
         };
         let node = &self.nodes[node as usize];
         if node.kind != FileKind::Regular {
@@ -255,13 +264,20 @@ impl Filesystem {
 
     /// Whether the filesystem holds nothing but the root.
     pub fn is_empty(&self) -> bool {
-        self.nodes[ROOT as usize].children.as_ref().is_none_or(|c| c.is_empty())
+        self.nodes[ROOT as usize]
+            .children
+            .as_ref()
+            .is_none_or(|c| c.is_empty())
     }
 
     fn info(&self, id: NodeId, path: String) -> FileInfo {
         let node = &self.nodes[id as usize];
         FileInfo {
-            path: if path.is_empty() { "/".to_owned() } else { path },
+            path: if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path
+            },
             kind: node.kind.clone(),
             mode: node.mode,
             size: node.size,
@@ -344,7 +360,11 @@ impl Filesystem {
                 Some(child) => match &self.nodes[child as usize].kind {
                     FileKind::Directory => child,
                     FileKind::Symlink(_) => match self.resolve(&walked, true, true) {
-                        Resolved::Found { node, .. } if self.nodes[node as usize].children.is_some() => node,
+                        Resolved::Found { node, .. }
+                            if self.nodes[node as usize].children.is_some() =>
+                        {
+                            node
+                        }
                         Resolved::Found { .. } | Resolved::Missing => return Ok(None),
                         Resolved::Loop => return Err(ApplyError::SymlinkLoop),
                         Resolved::Escape => {
@@ -373,7 +393,11 @@ impl Filesystem {
     }
 
     fn child(&self, dir: NodeId, name: &str) -> Option<NodeId> {
-        self.nodes[dir as usize].children.as_ref()?.get(name).copied()
+        self.nodes[dir as usize]
+            .children
+            .as_ref()?
+            .get(name)
+            .copied()
     }
 
     /// Removes `path` and everything under it (a `.wh.NAME` whiteout).
@@ -394,7 +418,11 @@ impl Filesystem {
         let Some((dir, name)) = self.parent_for_write_existing(path)? else {
             return Ok(());
         };
-        let target = if name.is_empty() { Some(dir) } else { self.child(dir, name) };
+        let target = if name.is_empty() {
+            Some(dir)
+        } else {
+            self.child(dir, name)
+        };
         if let Some(target) = target
             && let Some(children) = self.nodes[target as usize].children.as_mut()
         {
@@ -404,13 +432,18 @@ impl Filesystem {
     }
 
     /// Like `parent_for_write`, but creates nothing.
-    fn parent_for_write_existing<'p>(&mut self, path: &'p str) -> Result<Option<(NodeId, &'p str)>, ApplyError> {
+    fn parent_for_write_existing<'p>(
+        &mut self,
+        path: &'p str,
+    ) -> Result<Option<(NodeId, &'p str)>, ApplyError> {
         let (parent_path, name) = path.rsplit_once('/').unwrap_or(("", path));
         if parent_path.is_empty() {
             return Ok(Some((ROOT, name)));
         }
         match self.resolve(parent_path, true, true) {
-            Resolved::Found { node, .. } if self.nodes[node as usize].children.is_some() => Ok(Some((node, name))),
+            Resolved::Found { node, .. } if self.nodes[node as usize].children.is_some() => {
+                Ok(Some((node, name)))
+            }
             Resolved::Found { .. } | Resolved::Missing => Ok(None),
             Resolved::Loop => Err(ApplyError::SymlinkLoop),
             Resolved::Escape => Err(ApplyError::Escape(format!(
@@ -420,7 +453,12 @@ impl Filesystem {
     }
 
     /// Adds or replaces a directory, keeping the entries of an existing one.
-    pub(crate) fn add_directory(&mut self, path: &str, mode: u32, layer: LayerIndex) -> Result<(), ApplyError> {
+    pub(crate) fn add_directory(
+        &mut self,
+        path: &str,
+        mode: u32,
+        layer: LayerIndex,
+    ) -> Result<(), ApplyError> {
         let Some((dir, name)) = self.parent_for_write(path, layer)? else {
             return Ok(());
         };
@@ -489,7 +527,12 @@ impl Filesystem {
 
     /// Adds a hard link at `path` to the existing file `target` (both inside
     /// the image). Returns `false` when the target does not exist.
-    pub(crate) fn add_hardlink(&mut self, path: &str, target: &str, layer: LayerIndex) -> Result<bool, ApplyError> {
+    pub(crate) fn add_hardlink(
+        &mut self,
+        path: &str,
+        target: &str,
+        layer: LayerIndex,
+    ) -> Result<bool, ApplyError> {
         let (kind, mode, size, content) = match self.resolve(target, false, true) {
             Resolved::Found { node, .. } => {
                 let node = &self.nodes[node as usize];
@@ -538,8 +581,15 @@ mod tests {
 
     fn file(fs: &mut Filesystem, path: &str, content: &str, layer: LayerIndex) {
         let content: Arc<[u8]> = Arc::from(content.as_bytes());
-        fs.add_entry(path, FileKind::Regular, 0o644, content.len() as u64, layer, Some(content))
-            .unwrap();
+        fs.add_entry(
+            path,
+            FileKind::Regular,
+            0o644,
+            content.len() as u64,
+            layer,
+            Some(content),
+        )
+        .unwrap();
     }
 
     fn link(fs: &mut Filesystem, path: &str, target: &str) {
@@ -559,7 +609,10 @@ mod tests {
         file(&mut fs, "usr/lib/os-release", "ID=debian", 0);
         link(&mut fs, "etc/os-release", "../usr/lib/os-release");
         assert_eq!(text(&fs, "/etc/os-release").as_deref(), Some("ID=debian"));
-        assert_eq!(fs.read("/etc/os-release").unwrap().unwrap().path, "/usr/lib/os-release");
+        assert_eq!(
+            fs.read("/etc/os-release").unwrap().unwrap().path,
+            "/usr/lib/os-release"
+        );
     }
 
     #[test]
@@ -568,8 +621,14 @@ mod tests {
         file(&mut fs, "etc/passwd", "root:x:0:0::/root:/bin/sh", 0);
         link(&mut fs, "a/b/up", "../../../../../../etc/passwd");
         link(&mut fs, "abs", "/etc/passwd");
-        assert_eq!(text(&fs, "/a/b/up").as_deref(), Some("root:x:0:0::/root:/bin/sh"));
-        assert_eq!(text(&fs, "/abs").as_deref(), Some("root:x:0:0::/root:/bin/sh"));
+        assert_eq!(
+            text(&fs, "/a/b/up").as_deref(),
+            Some("root:x:0:0::/root:/bin/sh")
+        );
+        assert_eq!(
+            text(&fs, "/abs").as_deref(),
+            Some("root:x:0:0::/root:/bin/sh")
+        );
     }
 
     #[test]
@@ -577,7 +636,10 @@ mod tests {
         let mut fs = Filesystem::new(vec![]);
         link(&mut fs, "etc/os-release", "os-release2");
         link(&mut fs, "etc/os-release2", "os-release");
-        assert!(matches!(fs.read("/etc/os-release"), Err(ReadError::SymlinkLoop { .. })));
+        assert!(matches!(
+            fs.read("/etc/os-release"),
+            Err(ReadError::SymlinkLoop { .. })
+        ));
     }
 
     #[test]
@@ -595,7 +657,10 @@ mod tests {
         fs.add_directory("usr/lib", 0o755, 0).unwrap();
         link(&mut fs, "lib", "usr/lib");
         file(&mut fs, "lib/apk/db/installed", "P:musl", 1);
-        assert_eq!(text(&fs, "/usr/lib/apk/db/installed").as_deref(), Some("P:musl"));
+        assert_eq!(
+            text(&fs, "/usr/lib/apk/db/installed").as_deref(),
+            Some("P:musl")
+        );
     }
 
     #[test]

@@ -31,9 +31,15 @@ pub type ProgressFn = dyn Fn(u64) + Send + Sync;
 #[derive(Debug)]
 pub(crate) enum EntryKind {
     Directory,
-    Regular { content: Option<Arc<[u8]>> },
-    Symlink { target: Box<str> },
-    Hardlink { target: String },
+    Regular {
+        content: Option<Arc<[u8]>>,
+    },
+    Symlink {
+        target: Box<str>,
+    },
+    Hardlink {
+        target: String,
+    },
     Special,
     /// `.wh.NAME`: delete the path.
     Whiteout,
@@ -150,7 +156,11 @@ fn detect_compression(reader: &mut impl BufRead) -> io::Result<Compression> {
 
 /// Decodes one layer blob. On any failure the caller re-hashes the blob to
 /// tell a corrupt download (digest mismatch) from a corrupt layer.
-pub(crate) fn decode_layer(blob: Box<dyn Read + Send + '_>, spec: &LayerSpec, context: &DecodeContext) -> Result<DecodedLayer> {
+pub(crate) fn decode_layer(
+    blob: Box<dyn Read + Send + '_>,
+    spec: &LayerSpec,
+    context: &DecodeContext,
+) -> Result<DecodedLayer> {
     let corrupt = |reason: String| ImageError::CorruptLayer {
         image: spec.image.to_owned(),
         layer: spec.name.clone(),
@@ -162,12 +172,14 @@ pub(crate) fn decode_layer(blob: Box<dyn Read + Send + '_>, spec: &LayerSpec, co
         progress: context.progress,
     });
     let mut buffered = BufReader::with_capacity(256 * 1024, blob);
-    let compression = detect_compression(&mut buffered).map_err(|e| corrupt(format!("read failed: {e}")))?;
+    let compression =
+        detect_compression(&mut buffered).map_err(|e| corrupt(format!("read failed: {e}")))?;
     let decompressed: Box<dyn Read + '_> = match compression {
         Compression::None => Box::new(&mut buffered),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(&mut buffered)),
         Compression::Zstd => Box::new(
-            zstd::stream::read::Decoder::with_buffer(&mut buffered).map_err(|e| corrupt(format!("invalid zstd stream: {e}")))?,
+            zstd::stream::read::Decoder::with_buffer(&mut buffered)
+                .map_err(|e| corrupt(format!("invalid zstd stream: {e}")))?,
         ),
     };
     let guard = ExpansionGuard {
@@ -181,18 +193,23 @@ pub(crate) fn decode_layer(blob: Box<dyn Read + Send + '_>, spec: &LayerSpec, co
 
     let walked = walk_tar(&mut tar_stream, spec, context);
     let limit_error = |guard: &ExpansionGuard<_>| {
-        guard.exceeded.clone().map(|reason| ImageError::LimitExceeded {
-            image: spec.image.to_owned(),
-            layer: spec.name.clone(),
-            reason,
-            option: "--max-layer-size / --max-expansion-ratio",
-        })
+        guard
+            .exceeded
+            .clone()
+            .map(|reason| ImageError::LimitExceeded {
+                image: spec.image.to_owned(),
+                layer: spec.name.clone(),
+                reason,
+                option: "--max-layer-size / --max-expansion-ratio",
+            })
     };
     let entries = match walked {
         Ok(entries) => entries,
         Err(WalkError::Image(error)) => return Err(error),
         Err(WalkError::Io(error)) => {
-            return Err(limit_error(tar_stream.get_ref()).unwrap_or_else(|| corrupt(describe_io(&error))));
+            return Err(
+                limit_error(tar_stream.get_ref()).unwrap_or_else(|| corrupt(describe_io(&error)))
+            );
         }
     };
 
@@ -200,7 +217,9 @@ pub(crate) fn decode_layer(blob: Box<dyn Read + Send + '_>, spec: &LayerSpec, co
     // diff_id; read the stream to its end before finishing the hashes.
     let drained = io::copy(&mut tar_stream, &mut io::sink());
     if let Err(error) = drained {
-        return Err(limit_error(tar_stream.get_ref()).unwrap_or_else(|| corrupt(describe_io(&error))));
+        return Err(
+            limit_error(tar_stream.get_ref()).unwrap_or_else(|| corrupt(describe_io(&error)))
+        );
     }
     let (diff_id, uncompressed_size) = finish(tar_stream).map_err(|e| corrupt(describe_io(&e)))?;
     let blob = buffered.into_inner();
@@ -265,7 +284,11 @@ impl From<io::Error> for WalkError {
     }
 }
 
-fn walk_tar<R: Read>(stream: &mut R, spec: &LayerSpec, context: &DecodeContext) -> Result<Vec<LayerEntry>, WalkError> {
+fn walk_tar<R: Read>(
+    stream: &mut R,
+    spec: &LayerSpec,
+    context: &DecodeContext,
+) -> Result<Vec<LayerEntry>, WalkError> {
     let mut archive = tar::Archive::new(stream);
     let mut entries = Vec::new();
     let limits = context.limits;
@@ -296,7 +319,10 @@ fn walk_tar<R: Read>(stream: &mut R, spec: &LayerSpec, context: &DecodeContext) 
             return Err(WalkError::Image(ImageError::LimitExceeded {
                 image: spec.image.to_owned(),
                 layer: spec.name.clone(),
-                reason: format!("entry {raw_path:?} is nested deeper than {} directories", limits.max_path_depth),
+                reason: format!(
+                    "entry {raw_path:?} is nested deeper than {} directories",
+                    limits.max_path_depth
+                ),
                 option: "--max-path-depth",
             }));
         }
@@ -327,7 +353,8 @@ fn walk_tar<R: Read>(stream: &mut R, spec: &LayerSpec, context: &DecodeContext) 
         let kind = match entry_type {
             tar::EntryType::Directory => EntryKind::Directory,
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
-                let wanted = size <= limits.max_captured_file && (context.capture)(&format!("/{path}"));
+                let wanted =
+                    size <= limits.max_captured_file && (context.capture)(&format!("/{path}"));
                 let content = if wanted {
                     let total = context.captured_bytes.fetch_add(size, Ordering::Relaxed) + size;
                     if total > limits.max_captured_total {
@@ -346,7 +373,8 @@ fn walk_tar<R: Read>(stream: &mut R, spec: &LayerSpec, context: &DecodeContext) 
                     // A `repeat_n` iterator has a trusted length, so the Arc
                     // is allocated once at its final size.
                     let mut buffer: Arc<[u8]> = std::iter::repeat_n(0u8, size as usize).collect();
-                    let slice = Arc::get_mut(&mut buffer).ok_or_else(|| io::Error::other("buffer is shared"))?;
+                    let slice = Arc::get_mut(&mut buffer)
+                        .ok_or_else(|| io::Error::other("buffer is shared"))?;
                     entry.read_exact(slice)?;
                     Some(buffer)
                 } else {
@@ -359,7 +387,9 @@ fn walk_tar<R: Read>(stream: &mut R, spec: &LayerSpec, context: &DecodeContext) 
                     .link_name_bytes()
                     .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
                     .unwrap_or_default();
-                EntryKind::Symlink { target: target.into() }
+                EntryKind::Symlink {
+                    target: target.into(),
+                }
             }
             tar::EntryType::Link => {
                 let raw_target = entry
@@ -367,16 +397,26 @@ fn walk_tar<R: Read>(stream: &mut R, spec: &LayerSpec, context: &DecodeContext) 
                     .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
                     .unwrap_or_default();
                 let target = normalize_entry_path(&raw_target).map_err(|reason| {
-                    escape(&raw_path, &format!("is a hard link to {raw_target:?}, which {reason}"))
+                    escape(
+                        &raw_path,
+                        &format!("is a hard link to {raw_target:?}, which {reason}"),
+                    )
                 })?;
                 EntryKind::Hardlink { target }
             }
-            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => EntryKind::Special,
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                EntryKind::Special
+            }
             // PAX and GNU extension headers are consumed by the tar crate;
             // anything else carries no file.
             _ => continue,
         };
-        entries.push(LayerEntry { path, kind, mode, size });
+        entries.push(LayerEntry {
+            path,
+            kind,
+            mode,
+            size,
+        });
     }
     Ok(entries)
 }
@@ -409,7 +449,10 @@ mod tests {
 
     #[test]
     fn normalize_accepts_inner_dotdot() {
-        assert_eq!(normalize_entry_path("./usr/../etc/passwd").unwrap(), "etc/passwd");
+        assert_eq!(
+            normalize_entry_path("./usr/../etc/passwd").unwrap(),
+            "etc/passwd"
+        );
         assert_eq!(normalize_entry_path("etc/").unwrap(), "etc");
         assert_eq!(normalize_entry_path("./").unwrap(), "");
     }

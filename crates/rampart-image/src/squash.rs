@@ -13,7 +13,9 @@ use rayon::prelude::*;
 use crate::digest::{Digest, HashingReader};
 use crate::error::{ImageError, Result};
 use crate::fs::{ApplyError, FileKind, Filesystem, LayerIndex};
-use crate::layer::{CaptureFn, DecodeContext, DecodedLayer, EntryKind, LayerSpec, ProgressFn, decode_layer};
+use crate::layer::{
+    CaptureFn, DecodeContext, DecodedLayer, EntryKind, LayerSpec, ProgressFn, decode_layer,
+};
 use crate::limits::Limits;
 use crate::source::{Image, Layer, SourceKind, Store, rootfs};
 
@@ -50,14 +52,22 @@ impl Image {
     /// Reads every layer, verifying digests, and builds the final filesystem.
     pub fn squash(&self, options: &SquashOptions) -> Result<Squashed> {
         if let Store::RootDirectory(root) = &self.store {
-            let fs = rootfs::walk_directory(root, &self.reference, options.capture, &options.limits)?;
-            return Ok(Squashed { fs, layers: Vec::new() });
+            let fs =
+                rootfs::walk_directory(root, &self.reference, options.capture, &options.limits)?;
+            return Ok(Squashed {
+                fs,
+                layers: Vec::new(),
+            });
         }
         if self.layers.len() > usize::from(LayerIndex::MAX) {
             return Err(ImageError::InvalidMetadata {
                 image: self.reference.clone(),
                 what: "manifest".to_owned(),
-                reason: format!("it has {} layers, more than {} supported", self.layers.len(), LayerIndex::MAX),
+                reason: format!(
+                    "it has {} layers, more than {} supported",
+                    self.layers.len(),
+                    LayerIndex::MAX
+                ),
             });
         }
 
@@ -73,7 +83,8 @@ impl Image {
             .par_iter()
             .enumerate()
             .map(|(index, layer)| {
-                let _span = tracing::debug_span!("layer", index, digest = ?layer.display_digest()).entered();
+                let _span = tracing::debug_span!("layer", index, digest = ?layer.display_digest())
+                    .entered();
                 self.decode(layer, &context)
             })
             .collect();
@@ -83,11 +94,17 @@ impl Image {
             decoded_layers.push(result?);
         }
 
-        let diff_ids = decoded_layers.iter().map(|layer| layer.diff_id.clone()).collect();
+        let diff_ids = decoded_layers
+            .iter()
+            .map(|layer| layer.diff_id.clone())
+            .collect();
         let mut fs = Filesystem::new(diff_ids);
         let mut summaries = Vec::with_capacity(decoded_layers.len());
         for (index, (layer, decoded)) in self.layers.iter().zip(decoded_layers).enumerate() {
-            let name = layer.display_digest().cloned().unwrap_or_else(|| decoded.diff_id.clone());
+            let name = layer
+                .display_digest()
+                .cloned()
+                .unwrap_or_else(|| decoded.diff_id.clone());
             summaries.push(LayerSummary {
                 index,
                 digest: layer.digest.clone(),
@@ -103,7 +120,10 @@ impl Image {
             captured_bytes = fs.captured_bytes(),
             "squashed image"
         );
-        Ok(Squashed { fs, layers: summaries })
+        Ok(Squashed {
+            fs,
+            layers: summaries,
+        })
     }
 
     fn decode(&self, layer: &Layer, context: &DecodeContext) -> Result<DecodedLayer> {
@@ -126,7 +146,11 @@ impl Image {
         };
 
         match decode_layer(blob, &spec, context) {
-            Err(ImageError::CorruptLayer { image, layer: named, reason }) => {
+            Err(ImageError::CorruptLayer {
+                image,
+                layer: named,
+                reason,
+            }) => {
                 // A blob that fails to decode may simply be a bad copy: report
                 // the digest mismatch when there is one, as it names the cause.
                 if let Some(expected) = &layer.digest
@@ -140,13 +164,23 @@ impl Image {
                         actual,
                     });
                 }
-                Err(ImageError::CorruptLayer { image, layer: named, reason })
+                Err(ImageError::CorruptLayer {
+                    image,
+                    layer: named,
+                    reason,
+                })
             }
             other => other,
         }
     }
 
-    fn apply(&self, fs: &mut Filesystem, decoded: DecodedLayer, index: LayerIndex, name: &Digest) -> Result<()> {
+    fn apply(
+        &self,
+        fs: &mut Filesystem,
+        decoded: DecodedLayer,
+        index: LayerIndex,
+        name: &Digest,
+    ) -> Result<()> {
         let fail = |path: &str, error: ApplyError| match error {
             ApplyError::Escape(reason) => ImageError::EscapingEntry {
                 image: self.reference.clone(),
@@ -174,19 +208,35 @@ impl Image {
             let result = match entry.kind {
                 EntryKind::Whiteout | EntryKind::Opaque => Ok(()),
                 EntryKind::Directory => fs.add_directory(&entry.path, entry.mode, index),
-                EntryKind::Regular { content } => {
-                    fs.add_entry(&entry.path, FileKind::Regular, entry.mode, entry.size, index, content)
+                EntryKind::Regular { content } => fs.add_entry(
+                    &entry.path,
+                    FileKind::Regular,
+                    entry.mode,
+                    entry.size,
+                    index,
+                    content,
+                ),
+                EntryKind::Symlink { target } => fs.add_entry(
+                    &entry.path,
+                    FileKind::Symlink(target),
+                    entry.mode,
+                    0,
+                    index,
+                    None,
+                ),
+                EntryKind::Special => {
+                    fs.add_entry(&entry.path, FileKind::Special, entry.mode, 0, index, None)
                 }
-                EntryKind::Symlink { target } => fs.add_entry(&entry.path, FileKind::Symlink(target), entry.mode, 0, index, None),
-                EntryKind::Special => fs.add_entry(&entry.path, FileKind::Special, entry.mode, 0, index, None),
-                EntryKind::Hardlink { target } => match fs.add_hardlink(&entry.path, &target, index) {
-                    Ok(true) => Ok(()),
-                    Ok(false) => {
-                        tracing::warn!(layer = %name, path = entry.path, target, "hard link target does not exist; recorded as an empty file");
-                        fs.add_entry(&entry.path, FileKind::Regular, entry.mode, 0, index, None)
+                EntryKind::Hardlink { target } => {
+                    match fs.add_hardlink(&entry.path, &target, index) {
+                        Ok(true) => Ok(()),
+                        Ok(false) => {
+                            tracing::warn!(layer = %name, path = entry.path, target, "hard link target does not exist; recorded as an empty file");
+                            fs.add_entry(&entry.path, FileKind::Regular, entry.mode, 0, index, None)
+                        }
+                        Err(error) => Err(error),
                     }
-                    Err(error) => Err(error),
-                },
+                }
             };
             result.map_err(|error| fail(&entry.path, error))?;
         }

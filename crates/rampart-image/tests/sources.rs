@@ -21,7 +21,11 @@ fn squash(reference: &str) -> Result<Squashed, ImageError> {
 }
 
 fn text(squashed: &Squashed, path: &str) -> String {
-    let data = squashed.fs.read(path).unwrap().unwrap_or_else(|| panic!("{path} missing"));
+    let data = squashed
+        .fs
+        .read(path)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{path} missing"));
     String::from_utf8(data.content.to_vec()).unwrap()
 }
 
@@ -47,7 +51,10 @@ fn oci_layout_gzip_layer() {
     let squashed = squash(&reference).unwrap();
     assert_eq!(text(&squashed, "/etc/hostname"), "box\n");
     assert_eq!(text(&squashed, "/lib/libc.so"), "elf");
-    assert_eq!(squashed.layers[0].diff_id.to_string(), sha256(&base_layer().tar));
+    assert_eq!(
+        squashed.layers[0].diff_id.to_string(),
+        sha256(&base_layer().tar)
+    );
 }
 
 #[test]
@@ -116,7 +123,11 @@ fn whiteouts_and_opaque_directories() {
 #[test]
 fn opaque_marker_matches_exact_name_only() {
     let dir = tempfile::tempdir().unwrap();
-    let lower = TestLayer::gzip(&[file("etc/hostname", "h"), file("etc/passwd", "p"), file("opt/.wh.leftover", "")]);
+    let lower = TestLayer::gzip(&[
+        file("etc/hostname", "h"),
+        file("etc/passwd", "p"),
+        file("opt/.wh.leftover", ""),
+    ]);
     let upper = TestLayer::gzip(&[file("etc/.wh..wh..opqX", "")]);
     let layout = oci_layout(dir.path(), "img", &[lower, upper]);
     let squashed = squash(&format!("oci-dir:{}", layout.display())).unwrap();
@@ -131,12 +142,18 @@ fn opaque_marker_matches_exact_name_only() {
 fn hard_links_share_content() {
     let dir = tempfile::tempdir().unwrap();
     let lower = TestLayer::gzip(&[file("usr/bin/python3.11", "py")]);
-    let upper = TestLayer::gzip(&[Entry::Hardlink("usr/bin/python3", "usr/bin/python3.11"), Entry::Hardlink("usr/bin/dangling", "no/such/file")]);
+    let upper = TestLayer::gzip(&[
+        Entry::Hardlink("usr/bin/python3", "usr/bin/python3.11"),
+        Entry::Hardlink("usr/bin/dangling", "no/such/file"),
+    ]);
     let layout = oci_layout(dir.path(), "img", &[lower, upper]);
     let squashed = squash(&format!("oci-dir:{}", layout.display())).unwrap();
     assert_eq!(text(&squashed, "/usr/bin/python3"), "py");
     assert_eq!(squashed.fs.stat("/usr/bin/python3").unwrap().layer, 1);
-    assert_eq!(squashed.fs.stat("/usr/bin/dangling").unwrap().kind, FileKind::Regular);
+    assert_eq!(
+        squashed.fs.stat("/usr/bin/dangling").unwrap().kind,
+        FileKind::Regular
+    );
 }
 
 #[test]
@@ -144,21 +161,39 @@ fn index_with_several_tags() {
     let dir = tempfile::tempdir().unwrap();
     let layout = dir.path().join("multi");
     std::fs::create_dir_all(&layout).unwrap();
-    let mut first = write_image(&layout, &[TestLayer::gzip(&[file("version", "1")])], "amd64");
+    let mut first = write_image(
+        &layout,
+        &[TestLayer::gzip(&[file("version", "1")])],
+        "amd64",
+    );
     first["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "1.0"});
-    let mut second = write_image(&layout, &[TestLayer::gzip(&[file("version", "2")])], "amd64");
+    let mut second = write_image(
+        &layout,
+        &[TestLayer::gzip(&[file("version", "2")])],
+        "amd64",
+    );
     second["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "2.0"});
     write_index(&layout, vec![first, second]);
 
     let squashed = squash(&format!("oci-dir:{}:2.0", layout.display())).unwrap();
     assert_eq!(text(&squashed, "/version"), "2");
 
-    let ambiguous = open(&format!("oci-dir:{}", layout.display())).unwrap_err().to_string();
+    let ambiguous = open(&format!("oci-dir:{}", layout.display()))
+        .unwrap_err()
+        .to_string();
     assert!(ambiguous.contains("add :TAG"), "{ambiguous}");
-    assert!(ambiguous.contains("1.0") && ambiguous.contains("2.0"), "{ambiguous}");
+    assert!(
+        ambiguous.contains("1.0") && ambiguous.contains("2.0"),
+        "{ambiguous}"
+    );
 
-    let missing = open(&format!("oci-dir:{}:3.0", layout.display())).unwrap_err().to_string();
-    assert!(missing.contains("\"3.0\"") && missing.contains("1.0, 2.0"), "{missing}");
+    let missing = open(&format!("oci-dir:{}:3.0", layout.display()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("\"3.0\"") && missing.contains("1.0, 2.0"),
+        "{missing}"
+    );
 }
 
 #[test]
@@ -166,17 +201,34 @@ fn image_index_selects_platform() {
     let dir = tempfile::tempdir().unwrap();
     let layout = dir.path().join("multiarch");
     std::fs::create_dir_all(&layout).unwrap();
-    let mut amd64 = write_image(&layout, &[TestLayer::gzip(&[file("arch", "amd64")])], "amd64");
+    let mut amd64 = write_image(
+        &layout,
+        &[TestLayer::gzip(&[file("arch", "amd64")])],
+        "amd64",
+    );
     amd64["platform"] = serde_json::json!({"os": "linux", "architecture": "amd64"});
-    let mut arm64 = write_image(&layout, &[TestLayer::gzip(&[file("arch", "arm64")])], "arm64");
-    arm64["platform"] = serde_json::json!({"os": "linux", "architecture": "arm64", "variant": "v8"});
+    let mut arm64 = write_image(
+        &layout,
+        &[TestLayer::gzip(&[file("arch", "arm64")])],
+        "arm64",
+    );
+    arm64["platform"] =
+        serde_json::json!({"os": "linux", "architecture": "arm64", "variant": "v8"});
     let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [amd64, arm64]});
-    let mut descriptor = write_blob(&layout, "application/vnd.oci.image.index.v1+json", &serde_json::to_vec(&index).unwrap());
+    let mut descriptor = write_blob(
+        &layout,
+        "application/vnd.oci.image.index.v1+json",
+        &serde_json::to_vec(&index).unwrap(),
+    );
     descriptor["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "latest"});
     write_index(&layout, vec![descriptor]);
 
     let reference = format!("oci-dir:{}", layout.display());
-    for (platform, expected) in [("linux/arm64", "arm64"), ("linux/amd64", "amd64"), ("linux/arm64/v8", "arm64")] {
+    for (platform, expected) in [
+        ("linux/arm64", "arm64"),
+        ("linux/amd64", "amd64"),
+        ("linux/arm64/v8", "arm64"),
+    ] {
         let options = OpenOptions {
             platform: Some(platform.parse().unwrap()),
             limits: Limits::default(),
@@ -196,7 +248,10 @@ fn image_index_selects_platform() {
         limits: Limits::default(),
     };
     let error = Image::open(&reference, &options).unwrap_err().to_string();
-    assert!(error.contains("linux/s390x") && error.contains("linux/arm64/v8"), "{error}");
+    assert!(
+        error.contains("linux/s390x") && error.contains("linux/arm64/v8"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -207,7 +262,10 @@ fn oci_archive_reads_like_layout() {
     tar_directory(&layout, &archive);
     let squashed = squash(&format!("oci-archive:{}", archive.display())).unwrap();
     assert_eq!(text(&squashed, "/etc/hostname"), "box\n");
-    assert_eq!(open(archive.to_str().unwrap()).unwrap().kind, rampart_image::SourceKind::OciArchive);
+    assert_eq!(
+        open(archive.to_str().unwrap()).unwrap().kind,
+        rampart_image::SourceKind::OciArchive
+    );
 }
 
 #[test]
@@ -233,7 +291,13 @@ fn docker_archive_both_layouts() {
         assert_eq!(text(&squashed, "/etc/app"), "a");
         assert_eq!(squashed.fs.stat("/etc/app").unwrap().layer, 1);
         assert!(open(&format!("docker-archive:{}:1.0", archive.display())).is_ok());
-        assert!(open(&format!("docker-archive:{}:example/app:1.0", archive.display())).is_ok());
+        assert!(
+            open(&format!(
+                "docker-archive:{}:example/app:1.0",
+                archive.display()
+            ))
+            .is_ok()
+        );
         assert!(open(&format!("docker-archive:{}:2.0", archive.display())).is_err());
     }
 }
@@ -242,7 +306,14 @@ fn docker_archive_both_layouts() {
 fn rootfs_tarball_and_directory() {
     let dir = tempfile::tempdir().unwrap();
     let tarball = dir.path().join("rootfs.tar.gz");
-    std::fs::write(&tarball, gzip(&tar(&[file("etc/os-release", "ID=alpine\n"), Entry::Symlink("etc/link", "os-release")]))).unwrap();
+    std::fs::write(
+        &tarball,
+        gzip(&tar(&[
+            file("etc/os-release", "ID=alpine\n"),
+            Entry::Symlink("etc/link", "os-release"),
+        ])),
+    )
+    .unwrap();
     let squashed = squash(tarball.to_str().unwrap()).unwrap();
     assert_eq!(text(&squashed, "/etc/link"), "ID=alpine\n");
 
@@ -261,9 +332,11 @@ fn digest_mismatch_names_blob() {
     let dir = tempfile::tempdir().unwrap();
     let layout = oci_layout(dir.path(), "img", &[base_layer()]);
     let manifest: serde_json::Value = {
-        let index: serde_json::Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
         let digest = index["manifests"][0]["digest"].as_str().unwrap()[7..].to_owned();
-        serde_json::from_slice(&std::fs::read(layout.join("blobs/sha256").join(digest)).unwrap()).unwrap()
+        serde_json::from_slice(&std::fs::read(layout.join("blobs/sha256").join(digest)).unwrap())
+            .unwrap()
     };
     let layer_digest = manifest["layers"][0]["digest"].as_str().unwrap().to_owned();
     let blob_path = layout.join("blobs/sha256").join(&layer_digest[7..]);
@@ -273,7 +346,10 @@ fn digest_mismatch_names_blob() {
     std::fs::write(&blob_path, &bytes).unwrap();
 
     let error = squash(&format!("oci-dir:{}", layout.display())).unwrap_err();
-    assert!(matches!(error, ImageError::DigestMismatch { .. }), "{error}");
+    assert!(
+        matches!(error, ImageError::DigestMismatch { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains(&layer_digest), "{error}");
 }
 
@@ -282,20 +358,40 @@ fn truncated_layer_is_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     let layout = dir.path().join("img");
     std::fs::create_dir_all(&layout).unwrap();
-    let layer = TestLayer::gzip(&[file("etc/big", &"x".repeat(100_000)), file("etc/after", "a")]);
+    let layer = TestLayer::gzip(&[
+        file("etc/big", &"x".repeat(100_000)),
+        file("etc/after", "a"),
+    ]);
     let mut blob = layer.blob();
     blob.truncate(blob.len() / 2);
     let diff_id = sha256(&layer.tar);
     let config = serde_json::json!({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [diff_id]}});
-    let config = write_blob(&layout, "application/vnd.oci.image.config.v1+json", &serde_json::to_vec(&config).unwrap());
-    let layer_descriptor = write_blob(&layout, "application/vnd.oci.image.layer.v1.tar+gzip", &blob);
+    let config = write_blob(
+        &layout,
+        "application/vnd.oci.image.config.v1+json",
+        &serde_json::to_vec(&config).unwrap(),
+    );
+    let layer_descriptor = write_blob(
+        &layout,
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        &blob,
+    );
     let manifest = serde_json::json!({"schemaVersion": 2, "config": config, "layers": [layer_descriptor.clone()]});
-    let manifest = write_blob(&layout, "application/vnd.oci.image.manifest.v1+json", &serde_json::to_vec(&manifest).unwrap());
+    let manifest = write_blob(
+        &layout,
+        "application/vnd.oci.image.manifest.v1+json",
+        &serde_json::to_vec(&manifest).unwrap(),
+    );
     write_index(&layout, vec![manifest]);
 
     let error = squash(&format!("oci-dir:{}", layout.display())).unwrap_err();
     assert!(matches!(error, ImageError::CorruptLayer { .. }), "{error}");
-    assert!(error.to_string().contains(layer_descriptor["digest"].as_str().unwrap()), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains(layer_descriptor["digest"].as_str().unwrap()),
+        "{error}"
+    );
 }
 
 #[test]
@@ -324,15 +420,30 @@ fn not_an_image() {
 #[test]
 fn escaping_entries_are_rejected() {
     let cases: [(&str, Vec<Entry>); 3] = [
-        ("dotdot", vec![Entry::RawFile("../../../../rampart-escape-dotdot", b"x".to_vec())]),
-        ("absolute", vec![Entry::RawFile("/rampart-escape-absolute", b"x".to_vec())]),
-        ("hardlink", vec![Entry::Hardlink("etc/passwd-copy", "../../../../etc/passwd")]),
+        (
+            "dotdot",
+            vec![Entry::RawFile(
+                "../../../../rampart-escape-dotdot",
+                b"x".to_vec(),
+            )],
+        ),
+        (
+            "absolute",
+            vec![Entry::RawFile("/rampart-escape-absolute", b"x".to_vec())],
+        ),
+        (
+            "hardlink",
+            vec![Entry::Hardlink("etc/passwd-copy", "../../../../etc/passwd")],
+        ),
     ];
     for (name, entries) in cases {
         let dir = tempfile::tempdir().unwrap();
         let layout = oci_layout(dir.path(), name, &[TestLayer::gzip(&entries)]);
         let error = squash(&format!("oci-dir:{}", layout.display())).unwrap_err();
-        assert!(matches!(error, ImageError::EscapingEntry { .. }), "{name}: {error}");
+        assert!(
+            matches!(error, ImageError::EscapingEntry { .. }),
+            "{name}: {error}"
+        );
         assert!(error.to_string().contains("sha256:"), "{name}: {error}");
     }
 }
@@ -345,14 +456,21 @@ fn write_through_escaping_symlink_is_rejected() {
     let layout = oci_layout(dir.path(), "img", &[lower, upper]);
     let error = squash(&format!("oci-dir:{}", layout.display())).unwrap_err();
     assert!(matches!(error, ImageError::EscapingEntry { .. }), "{error}");
-    assert!(error.to_string().contains("etc/rampart-escape-symlink"), "{error}");
+    assert!(
+        error.to_string().contains("etc/rampart-escape-symlink"),
+        "{error}"
+    );
 }
 
 #[test]
 fn expansion_limits() {
     let dir = tempfile::tempdir().unwrap();
     let zeros = vec![0u8; 4 << 20];
-    let layout = oci_layout(dir.path(), "bomb", &[TestLayer::gzip(&[Entry::File("zeros", zeros)])]);
+    let layout = oci_layout(
+        dir.path(),
+        "bomb",
+        &[TestLayer::gzip(&[Entry::File("zeros", zeros)])],
+    );
     let reference = format!("oci-dir:{}", layout.display());
     let limits = Limits {
         max_expansion_ratio: 50,
@@ -383,7 +501,10 @@ fn entry_count_limit() {
         ..Limits::default()
     };
     let error = squash_with(&format!("oci-dir:{}", layout.display()), limits).unwrap_err();
-    assert!(error.to_string().contains("more than 10 tar entries"), "{error}");
+    assert!(
+        error.to_string().contains("more than 10 tar entries"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -394,11 +515,23 @@ fn diff_id_mismatch_is_reported() {
     let layer = TestLayer::gzip(&[file("etc/a", "a")]);
     let wrong = sha256(b"another tar");
     let config = serde_json::json!({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [wrong]}});
-    let config = write_blob(&layout, "application/vnd.oci.image.config.v1+json", &serde_json::to_vec(&config).unwrap());
+    let config = write_blob(
+        &layout,
+        "application/vnd.oci.image.config.v1+json",
+        &serde_json::to_vec(&config).unwrap(),
+    );
     let layer_descriptor = write_blob(&layout, layer.media_type(), &layer.blob());
-    let manifest = serde_json::json!({"schemaVersion": 2, "config": config, "layers": [layer_descriptor]});
-    let manifest = write_blob(&layout, "application/vnd.oci.image.manifest.v1+json", &serde_json::to_vec(&manifest).unwrap());
+    let manifest =
+        serde_json::json!({"schemaVersion": 2, "config": config, "layers": [layer_descriptor]});
+    let manifest = write_blob(
+        &layout,
+        "application/vnd.oci.image.manifest.v1+json",
+        &serde_json::to_vec(&manifest).unwrap(),
+    );
     write_index(&layout, vec![manifest]);
     let error = squash(&format!("oci-dir:{}", layout.display())).unwrap_err();
-    assert!(matches!(error, ImageError::DiffIdMismatch { .. }), "{error}");
+    assert!(
+        matches!(error, ImageError::DiffIdMismatch { .. }),
+        "{error}"
+    );
 }

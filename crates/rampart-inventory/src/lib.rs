@@ -25,14 +25,21 @@ pub fn wants_content(path: &str) -> bool {
 pub fn catalog(fs: &Filesystem) -> (Option<Distro>, Vec<Package>, Vec<String>) {
     let mut warnings = Vec::new();
     let distro = os::detect(fs, &mut warnings);
-    let context = CatalogContext { fs, distro: distro.as_ref() };
+    let context = CatalogContext {
+        fs,
+        distro: distro.as_ref(),
+    };
 
     let mut packages = Vec::new();
     for cataloger in CATALOGERS {
         let _span = tracing::debug_span!("cataloger", name = cataloger.name()).entered();
         let mut output = CatalogOutput::default();
         cataloger.catalog(&context, &mut output);
-        tracing::debug!(packages = output.packages.len(), warnings = output.warnings.len(), "cataloged");
+        tracing::debug!(
+            packages = output.packages.len(),
+            warnings = output.warnings.len(),
+            "cataloged"
+        );
         packages.extend(output.packages);
         warnings.extend(output.warnings);
     }
@@ -68,7 +75,9 @@ pub fn source_info(image: &Image, layers: &[LayerSummary]) -> SourceInfo {
         tags: image.tags.clone(),
         manifest_digest: image.manifest_digest.as_ref().map(ToString::to_string),
         image_id: image.config_digest.as_ref().map(ToString::to_string),
-        architecture: config.map(|c| c.architecture.clone()).filter(|a| !a.is_empty()),
+        architecture: config
+            .map(|c| c.architecture.clone())
+            .filter(|a| !a.is_empty()),
         os: config.map(|c| c.os.clone()).filter(|o| !o.is_empty()),
         layers: layers
             .iter()
@@ -84,7 +93,11 @@ pub fn source_info(image: &Image, layers: &[LayerSummary]) -> SourceInfo {
 
 /// Squashes an opened image and catalogs it. `progress` receives compressed
 /// bytes read.
-pub fn inventory_image(image: &Image, limits: rampart_image::Limits, progress: Option<&rampart_image::ProgressFn>) -> rampart_image::Result<Inventory> {
+pub fn inventory_image(
+    image: &Image,
+    limits: rampart_image::Limits,
+    progress: Option<&rampart_image::ProgressFn>,
+) -> rampart_image::Result<Inventory> {
     let options = rampart_image::SquashOptions {
         capture: &wants_content,
         limits,

@@ -26,9 +26,13 @@ const MAX_RELEASE_FILE: usize = 64 * 1024;
 pub fn detect(fs: &Filesystem, warnings: &mut Vec<String>) -> Option<Distro> {
     let mut read = |path: &str| -> Option<String> {
         match fs.read(path) {
-            Ok(Some(data)) if data.content.len() <= MAX_RELEASE_FILE => Some(String::from_utf8_lossy(&data.content).into_owned()),
+            Ok(Some(data)) if data.content.len() <= MAX_RELEASE_FILE => {
+                Some(String::from_utf8_lossy(&data.content).into_owned())
+            }
             Ok(Some(_)) => {
-                warnings.push(format!("{path}: larger than {MAX_RELEASE_FILE} bytes, ignored for OS detection"));
+                warnings.push(format!(
+                    "{path}: larger than {MAX_RELEASE_FILE} bytes, ignored for OS detection"
+                ));
                 None
             }
             Ok(None) => None,
@@ -55,10 +59,19 @@ pub fn detect(fs: &Filesystem, warnings: &mut Vec<String>) -> Option<Distro> {
         None => from_distro_files(alpine.as_deref(), debian.as_deref(), redhat.as_deref())?,
     };
 
-    let first_line = |text: &str| text.lines().next().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned);
+    let first_line = |text: &str| {
+        text.lines()
+            .next()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+    };
     let point_release = match distro.id.as_str() {
         "alpine" => alpine.as_deref().and_then(first_line),
-        "debian" => debian.as_deref().and_then(first_line).filter(|v| v.starts_with(|c: char| c.is_ascii_digit())),
+        "debian" => debian
+            .as_deref()
+            .and_then(first_line)
+            .filter(|v| v.starts_with(|c: char| c.is_ascii_digit())),
         _ => None,
     };
     distro.point_release = point_release.or_else(|| distro.version_id.clone());
@@ -97,7 +110,10 @@ pub fn parse_os_release(text: &str, source_file: &str) -> Option<Distro> {
 }
 
 fn unquote(value: &str) -> String {
-    let inner = if value.len() >= 2 && (value.starts_with('"') && value.ends_with('"') || value.starts_with('\'') && value.ends_with('\'')) {
+    let inner = if value.len() >= 2
+        && (value.starts_with('"') && value.ends_with('"')
+            || value.starts_with('\'') && value.ends_with('\''))
+    {
         &value[1..value.len() - 1]
     } else {
         value
@@ -116,8 +132,16 @@ fn unquote(value: &str) -> String {
     out
 }
 
-fn from_distro_files(alpine: Option<&str>, debian: Option<&str>, redhat: Option<&str>) -> Option<Distro> {
-    if let Some(version) = alpine.and_then(|t| t.lines().next()).map(str::trim).filter(|v| !v.is_empty()) {
+fn from_distro_files(
+    alpine: Option<&str>,
+    debian: Option<&str>,
+    redhat: Option<&str>,
+) -> Option<Distro> {
+    if let Some(version) = alpine
+        .and_then(|t| t.lines().next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
         return Some(Distro {
             id: "alpine".to_owned(),
             version_id: Some(version.to_owned()),
@@ -125,7 +149,11 @@ fn from_distro_files(alpine: Option<&str>, debian: Option<&str>, redhat: Option<
             ..Distro::default()
         });
     }
-    if let Some(version) = debian.and_then(|t| t.lines().next()).map(str::trim).filter(|v| !v.is_empty()) {
+    if let Some(version) = debian
+        .and_then(|t| t.lines().next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
         // Testing and unstable write a codename such as `trixie/sid`.
         let numeric = version.starts_with(|c: char| c.is_ascii_digit());
         return Some(Distro {
@@ -158,7 +186,9 @@ fn from_distro_files(alpine: Option<&str>, debian: Option<&str>, redhat: Option<
         .map(str::to_owned);
     Some(Distro {
         id: id.to_owned(),
-        version_id: version.as_ref().map(|v| v.split('.').next().unwrap_or(v).to_owned()),
+        version_id: version
+            .as_ref()
+            .map(|v| v.split('.').next().unwrap_or(v).to_owned()),
         point_release: version,
         pretty_name: Some(line.to_owned()),
         source_file: "/etc/redhat-release".to_owned(),
@@ -177,7 +207,10 @@ mod tests {
         assert_eq!(distro.id, "debian");
         assert_eq!(distro.version_id.as_deref(), Some("12"));
         assert_eq!(distro.codename.as_deref(), Some("bookworm"));
-        assert_eq!(distro.pretty_name.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+        assert_eq!(
+            distro.pretty_name.as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
     }
 
     #[test]
@@ -187,7 +220,8 @@ mod tests {
 
     #[test]
     fn redhat_release_line() {
-        let distro = from_distro_files(None, None, Some("CentOS Linux release 7.9.2009 (Core)\n")).unwrap();
+        let distro =
+            from_distro_files(None, None, Some("CentOS Linux release 7.9.2009 (Core)\n")).unwrap();
         assert_eq!(distro.id, "centos");
         assert_eq!(distro.version_id.as_deref(), Some("7"));
         assert_eq!(distro.point_release.as_deref(), Some("7.9.2009"));

@@ -83,7 +83,13 @@ impl Package {
     /// first location, so the same package found in two places stays two entries.
     pub fn sort_key(&self) -> (PackageType, &str, &str, &str, &str) {
         let path = self.locations.first().map_or("", |l| l.path.as_str());
-        (self.package_type, &self.name, &self.version, self.architecture.as_deref().unwrap_or(""), path)
+        (
+            self.package_type,
+            &self.name,
+            &self.version,
+            self.architecture.as_deref().unwrap_or(""),
+            path,
+        )
     }
 }
 

@@ -20,7 +20,13 @@ fn encode(text: &str, keep: &[u8]) -> String {
 
 /// Builds `pkg:TYPE/NAMESPACE/NAME@VERSION?QUALIFIERS`. Qualifiers with empty
 /// values are dropped; the rest are sorted by key.
-pub fn build(purl_type: &str, namespace: Option<&str>, name: &str, version: &str, qualifiers: &[(&str, Option<&str>)]) -> String {
+pub fn build(
+    purl_type: &str,
+    namespace: Option<&str>,
+    name: &str,
+    version: &str,
+    qualifiers: &[(&str, Option<&str>)],
+) -> String {
     let mut purl = format!("pkg:{purl_type}/");
     if let Some(namespace) = namespace.filter(|n| !n.is_empty()) {
         let segments: Vec<String> = namespace.split('/').map(|s| encode(s, &[])).collect();
@@ -58,7 +64,11 @@ mod tests {
             Some("debian"),
             "bsdutils",
             "1:2.38.1-5+deb12u3",
-            &[("arch", Some("amd64")), ("distro", Some("debian-12")), ("upstream", Some("util-linux@2.38.1-5+deb12u3"))],
+            &[
+                ("arch", Some("amd64")),
+                ("distro", Some("debian-12")),
+                ("upstream", Some("util-linux@2.38.1-5+deb12u3")),
+            ],
         );
         assert_eq!(
             purl,
@@ -68,6 +78,9 @@ mod tests {
 
     #[test]
     fn empty_qualifiers_dropped() {
-        assert_eq!(build("apk", Some("alpine"), "musl", "1.2.5-r0", &[("arch", None)]), "pkg:apk/alpine/musl@1.2.5-r0");
+        assert_eq!(
+            build("apk", Some("alpine"), "musl", "1.2.5-r0", &[("arch", None)]),
+            "pkg:apk/alpine/musl@1.2.5-r0"
+        );
     }
 }

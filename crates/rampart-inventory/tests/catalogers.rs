@@ -6,7 +6,9 @@ use rampart_image::{Image, Limits, OpenOptions};
 use rampart_inventory::{Inventory, Package, PackageType};
 
 fn inventory(fixture: &str) -> Inventory {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(fixture);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture);
     let image = Image::open(&format!("dir:{}", root.display()), &OpenOptions::default()).unwrap();
     rampart_inventory::inventory_image(&image, Limits::default(), None).unwrap()
 }
@@ -16,7 +18,16 @@ fn find<'a>(inventory: &'a Inventory, name: &str) -> &'a Package {
         .packages
         .iter()
         .find(|p| p.name == name)
-        .unwrap_or_else(|| panic!("{name} not found in {:?}", inventory.packages.iter().map(|p| &p.name).collect::<Vec<_>>()))
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} not found in {:?}",
+                inventory
+                    .packages
+                    .iter()
+                    .map(|p| &p.name)
+                    .collect::<Vec<_>>()
+            )
+        })
 }
 
 #[test]
@@ -28,7 +39,10 @@ fn dpkg_skips_config_files_packages() {
     assert_eq!(package.version, "2.4.1-3");
     assert_eq!(package.source_name.as_deref(), Some("example-src"));
     assert_eq!(package.source_version.as_deref(), Some("2.4.1-3"));
-    assert_eq!(package.purl, "pkg:deb/debian/libexample1@2.4.1-3?arch=amd64&distro=debian-12&upstream=example-src");
+    assert_eq!(
+        package.purl,
+        "pkg:deb/debian/libexample1@2.4.1-3?arch=amd64&distro=debian-12&upstream=example-src"
+    );
 }
 
 #[test]
@@ -39,12 +53,22 @@ fn dpkg_status_with_files_and_licenses() {
     assert_eq!(package.version, "1.1.8-3.6");
     assert_eq!(package.architecture.as_deref(), Some("all"));
     assert_eq!(package.source_name.as_deref(), Some("pam"));
-    assert_eq!(package.maintainer.as_deref(), Some("Steve Langasek <vorlon@debian.org>"));
+    assert_eq!(
+        package.maintainer.as_deref(),
+        Some("Steve Langasek <vorlon@debian.org>")
+    );
     assert_eq!(package.licenses, ["GPL-1", "GPL-2", "LGPL-2.1"]);
     assert_eq!(package.locations[0].path, "/var/lib/dpkg/status");
     // The first paragraph has an empty Package field and is reported, not kept.
     assert_eq!(inventory.packages.len(), 1);
-    assert!(inventory.warnings.iter().any(|w| w.contains("/var/lib/dpkg/status")), "{:?}", inventory.warnings);
+    assert!(
+        inventory
+            .warnings
+            .iter()
+            .any(|w| w.contains("/var/lib/dpkg/status")),
+        "{:?}",
+        inventory.warnings
+    );
 }
 
 #[test]
@@ -55,8 +79,18 @@ fn dpkg_distroless_status_d() {
     assert_eq!(package.architecture.as_deref(), Some("arm64"));
     assert_eq!(package.source_name.as_deref(), Some("sqlite3"));
     assert_eq!(package.licenses, ["GPL-2", "GPL-2+", "public-domain"]);
-    assert_eq!(package.locations[0].path, "/var/lib/dpkg/status.d/libsqlite3-0");
-    assert!(package.files.iter().any(|f| f.starts_with("/usr/lib/aarch64-linux-gnu/libsqlite3.so")), "{:?}", package.files);
+    assert_eq!(
+        package.locations[0].path,
+        "/var/lib/dpkg/status.d/libsqlite3-0"
+    );
+    assert!(
+        package
+            .files
+            .iter()
+            .any(|f| f.starts_with("/usr/lib/aarch64-linux-gnu/libsqlite3.so")),
+        "{:?}",
+        package.files
+    );
     assert!(package.files.iter().all(|f| f.starts_with('/')));
 }
 
@@ -72,12 +106,21 @@ fn apk_origin_and_versions() {
     let found: Vec<(&str, &str, &str)> = inventory
         .packages
         .iter()
-        .map(|p| (p.name.as_str(), p.version.as_str(), p.source_name.as_deref().unwrap_or("")))
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.version.as_str(),
+                p.source_name.as_deref().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(found, expected);
     let busybox = find(&inventory, "busybox-binsh");
     // No os-release in this fixture, so the purl carries no distro.
-    assert_eq!(busybox.purl, "pkg:apk/alpine/busybox-binsh@1.36.1-r15?arch=x86_64&upstream=busybox");
+    assert_eq!(
+        busybox.purl,
+        "pkg:apk/alpine/busybox-binsh@1.36.1-r15?arch=x86_64&upstream=busybox"
+    );
 }
 
 #[test]
@@ -89,13 +132,18 @@ fn apk_release_candidate_fixture() {
     let distro = inventory.distro.as_ref().unwrap();
     assert_eq!(distro.id, "alpine");
     assert_eq!(distro.point_release.as_deref(), Some("3.10.3"));
-    assert_eq!(jq.purl, "pkg:apk/alpine/jq@1.6-r0?arch=x86_64&distro=alpine-3.10.3");
+    assert_eq!(
+        jq.purl,
+        "pkg:apk/alpine/jq@1.6-r0?arch=x86_64&distro=alpine-3.10.3"
+    );
 }
 
 /// A root filesystem holding a real rpm database at `db_path`.
 fn rpm_rootfs(database: &str, db_path: &str, os_release: &str) -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/catalog/rpm/testdata").join(database);
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("src/catalog/rpm/testdata")
+        .join(database);
     let target = root.path().join(db_path.trim_start_matches('/'));
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     std::fs::copy(source, target).unwrap();
@@ -111,7 +159,11 @@ fn inventory_of_dir(root: &std::path::Path) -> Inventory {
 
 #[test]
 fn rpm_berkeley_db() {
-    let root = rpm_rootfs("libuuid-Packages", "/var/lib/rpm/Packages", "ID=\"rhel\"\nVERSION_ID=\"8.8\"\n");
+    let root = rpm_rootfs(
+        "libuuid-Packages",
+        "/var/lib/rpm/Packages",
+        "ID=\"rhel\"\nVERSION_ID=\"8.8\"\n",
+    );
     let inventory = inventory_of_dir(root.path());
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     let libuuid = find(&inventory, "libuuid");
@@ -129,7 +181,11 @@ fn rpm_berkeley_db() {
 
 #[test]
 fn rpm_sqlite_db_in_sysimage() {
-    let root = rpm_rootfs("cbl-mariner-2.0-trimmed-rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite", "ID=mariner\nVERSION_ID=\"2.0\"\n");
+    let root = rpm_rootfs(
+        "cbl-mariner-2.0-trimmed-rpmdb.sqlite",
+        "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+        "ID=mariner\nVERSION_ID=\"2.0\"\n",
+    );
     let inventory = inventory_of_dir(root.path());
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     assert_eq!(inventory.packages.len(), 72);
@@ -137,7 +193,11 @@ fn rpm_sqlite_db_in_sysimage() {
     assert_eq!(curl.version, "7.76.0-6.cm2");
     let with_epoch = find(&inventory, "ca-certificates-base");
     assert_eq!(with_epoch.epoch, Some(1));
-    assert!(with_epoch.version.starts_with("1:"), "{}", with_epoch.version);
+    assert!(
+        with_epoch.version.starts_with("1:"),
+        "{}",
+        with_epoch.version
+    );
 }
 
 #[test]
@@ -148,5 +208,9 @@ fn rpm_garbage_database_is_a_warning() {
     let inventory = inventory_of_dir(root.path());
     assert!(inventory.packages.is_empty());
     assert_eq!(inventory.warnings.len(), 1, "{:?}", inventory.warnings);
-    assert!(inventory.warnings[0].contains("/var/lib/rpm/Packages"), "{:?}", inventory.warnings);
+    assert!(
+        inventory.warnings[0].contains("/var/lib/rpm/Packages"),
+        "{:?}",
+        inventory.warnings
+    );
 }

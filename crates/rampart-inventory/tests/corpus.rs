@@ -18,7 +18,10 @@ fn corpus() -> Option<PathBuf> {
         "RAMPART_REQUIRE_CORPUS is set but {} does not exist",
         root.display()
     );
-    eprintln!("corpus not found at {}; corpus tier skipped", root.display());
+    eprintln!(
+        "corpus not found at {}; corpus tier skipped",
+        root.display()
+    );
     None
 }
 
@@ -26,9 +29,15 @@ fn corpus() -> Option<PathBuf> {
 type PackageKey = (String, String, String, String, String);
 
 fn rampart_packages(reference: &str) -> BTreeSet<PackageKey> {
-    let image = Image::open(reference, &OpenOptions::default()).unwrap_or_else(|e| panic!("{reference}: {e}"));
-    let inventory = rampart_inventory::inventory_image(&image, Limits::default(), None).unwrap_or_else(|e| panic!("{reference}: {e}"));
-    assert!(inventory.warnings.is_empty(), "{reference}: warnings {:?}", inventory.warnings);
+    let image = Image::open(reference, &OpenOptions::default())
+        .unwrap_or_else(|e| panic!("{reference}: {e}"));
+    let inventory = rampart_inventory::inventory_image(&image, Limits::default(), None)
+        .unwrap_or_else(|e| panic!("{reference}: {e}"));
+    assert!(
+        inventory.warnings.is_empty(),
+        "{reference}: warnings {:?}",
+        inventory.warnings
+    );
     inventory
         .packages
         .iter()
@@ -47,7 +56,8 @@ fn rampart_packages(reference: &str) -> BTreeSet<PackageKey> {
 /// Reads Syft's OS packages. Syft records the source only where the database
 /// names one that differs, so a missing source is the package's own name.
 fn syft_packages(path: &PathBuf) -> BTreeSet<PackageKey> {
-    let document: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let mut packages = BTreeSet::new();
     for component in document["components"].as_array().unwrap() {
         let property = |name: &str| {
@@ -57,7 +67,9 @@ fn syft_packages(path: &PathBuf) -> BTreeSet<PackageKey> {
                 .and_then(|p| p["value"].as_str())
                 .map(str::to_owned)
         };
-        let Some(kind) = property("syft:package:type") else { continue };
+        let Some(kind) = property("syft:package:type") else {
+            continue;
+        };
         if kind != "apk" && kind != "deb" && kind != "rpm" {
             continue;
         }
@@ -71,7 +83,13 @@ fn syft_packages(path: &PathBuf) -> BTreeSet<PackageKey> {
         let source = property("syft:metadata:source")
             .or_else(|| property("syft:metadata:originPackage"))
             .unwrap_or_else(|| name.clone());
-        packages.insert((kind, name, component["version"].as_str().unwrap().to_owned(), arch, source));
+        packages.insert((
+            kind,
+            name,
+            component["version"].as_str().unwrap().to_owned(),
+            arch,
+            source,
+        ));
     }
     packages
 }
@@ -95,7 +113,10 @@ fn corpus_images_match_syft_os_packages() {
         let syft = syft_packages(&corpus.join(format!("reference/syft/{name}.cdx.json")));
         let missing: Vec<_> = syft.difference(&ours).collect();
         let extra: Vec<_> = ours.difference(&syft).collect();
-        assert!(missing.is_empty() && extra.is_empty(), "{name}: missing {missing:#?}\nextra {extra:#?}");
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{name}: missing {missing:#?}\nextra {extra:#?}"
+        );
         assert_eq!(ours.len(), count, "{name}: package count");
     }
 }
@@ -104,8 +125,12 @@ fn corpus_images_match_syft_os_packages() {
 fn docker_archive_matches_oci_layout() {
     let Some(corpus) = corpus() else { return };
     let images = corpus.join("images");
-    let from_layout = rampart_packages(&format!("oci-dir:{}", images.join("alpine-3.10").display()));
-    let from_archive = rampart_packages(&format!("docker-archive:{}", images.join("alpine-3.10.docker.tar").display()));
+    let from_layout =
+        rampart_packages(&format!("oci-dir:{}", images.join("alpine-3.10").display()));
+    let from_archive = rampart_packages(&format!(
+        "docker-archive:{}",
+        images.join("alpine-3.10.docker.tar").display()
+    ));
     assert_eq!(from_layout, from_archive);
     assert_eq!(from_layout.len(), 14);
 }
@@ -115,21 +140,43 @@ fn docker_archive_matches_oci_layout() {
 #[test]
 fn skopeo_docker_archives_match_layouts() {
     let Some(corpus) = corpus() else { return };
-    if std::process::Command::new("skopeo").arg("--version").output().is_err() {
-        assert!(std::env::var_os("RAMPART_REQUIRE_CORPUS").is_none(), "skopeo is needed for the corpus tier");
+    if std::process::Command::new("skopeo")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("RAMPART_REQUIRE_CORPUS").is_none(),
+            "skopeo is needed for the corpus tier"
+        );
         eprintln!("skopeo not found; docker-archive comparison skipped");
         return;
     }
     let scratch = tempfile::tempdir().unwrap();
-    for name in ["alpine-3.10", "alpine-3.11", "alpine-3.16", "alpine-3.20", "debian-standard-python", "debian-minimal-python", "polyglot-app"] {
+    for name in [
+        "alpine-3.10",
+        "alpine-3.11",
+        "alpine-3.16",
+        "alpine-3.20",
+        "debian-standard-python",
+        "debian-minimal-python",
+        "polyglot-app",
+    ] {
         let layout = corpus.join("images").join(name);
-        let index: serde_json::Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
-        let tag = index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"].as_str().unwrap().to_owned();
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+        let tag = index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let archive = scratch.path().join(format!("{name}.docker.tar"));
         let status = std::process::Command::new("skopeo")
             .args(["copy", "--quiet"])
             .arg(format!("oci:{}:{tag}", layout.display()))
-            .arg(format!("docker-archive:{}:localhost/{name}:{tag}", archive.display()))
+            .arg(format!(
+                "docker-archive:{}:localhost/{name}:{tag}",
+                archive.display()
+            ))
             .status()
             .unwrap();
         assert!(status.success(), "skopeo copy of {name} failed");
@@ -146,22 +193,49 @@ fn rpmdb_fixtures_match_go_rpmdb() {
     let Some(corpus) = corpus() else { return };
     let testdata = corpus.join("vectors/rpmdb/testdata");
     for (database, expected) in [
-        ("cbl-mariner-2.0/rpmdb.sqlite", "cbl-mariner-2.0/rpmdb.sqlite.expected.json"),
+        (
+            "cbl-mariner-2.0/rpmdb.sqlite",
+            "cbl-mariner-2.0/rpmdb.sqlite.expected.json",
+        ),
         ("libuuid/Packages", "libuuid/Packages.expected.json"),
     ] {
         let kind = RpmDbKind::from_path(database).unwrap();
         let headers = read_rpmdb(kind, &std::fs::read(testdata.join(database)).unwrap()).unwrap();
-        let expected: serde_json::Value = serde_json::from_slice(&std::fs::read(testdata.join(expected)).unwrap()).unwrap();
+        let expected: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(testdata.join(expected)).unwrap()).unwrap();
         let checks = expected["single_package_checks"].as_array().unwrap();
         assert!(!checks.is_empty(), "{database}: no checks");
         for check in checks {
             let name = check["name"].as_str().unwrap();
-            let header = headers.iter().find(|h| h.name == name).unwrap_or_else(|| panic!("{database}: {name} missing"));
-            assert_eq!(header.version, check["version"].as_str().unwrap(), "{database} {name}");
-            assert_eq!(header.release, check["release"].as_str().unwrap(), "{database} {name}");
-            assert_eq!(header.arch.as_deref(), check["arch"].as_str(), "{database} {name}");
-            assert_eq!(header.epoch.map(i64::from), check["epoch"].as_i64(), "{database} {name}");
-            assert_eq!(header.source_rpm.as_deref(), check["sourceRpm"].as_str(), "{database} {name}");
+            let header = headers
+                .iter()
+                .find(|h| h.name == name)
+                .unwrap_or_else(|| panic!("{database}: {name} missing"));
+            assert_eq!(
+                header.version,
+                check["version"].as_str().unwrap(),
+                "{database} {name}"
+            );
+            assert_eq!(
+                header.release,
+                check["release"].as_str().unwrap(),
+                "{database} {name}"
+            );
+            assert_eq!(
+                header.arch.as_deref(),
+                check["arch"].as_str(),
+                "{database} {name}"
+            );
+            assert_eq!(
+                header.epoch.map(i64::from),
+                check["epoch"].as_i64(),
+                "{database} {name}"
+            );
+            assert_eq!(
+                header.source_rpm.as_deref(),
+                check["sourceRpm"].as_str(),
+                "{database} {name}"
+            );
         }
     }
 }

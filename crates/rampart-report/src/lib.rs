@@ -17,6 +17,10 @@ use rampart_inventory::Inventory;
 
 pub use meta::DocumentMeta;
 
+/// The project URL, which SBOMs name as the tool's source and under which
+/// SPDX document namespaces are built.
+const PROJECT_URL: &str = env!("CARGO_PKG_REPOSITORY");
+
 /// An output format for an image inventory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SbomFormat {
@@ -32,7 +36,14 @@ pub enum SbomFormat {
 
 impl SbomFormat {
     /// Names accepted by [`FromStr`], canonical names first.
-    pub const NAMES: &'static [&'static str] = &["cyclonedx-json", "spdx-json", "json", "table", "cyclonedx", "spdx"];
+    pub const NAMES: &'static [&'static str] = &[
+        "cyclonedx-json",
+        "spdx-json",
+        "json",
+        "table",
+        "cyclonedx",
+        "spdx",
+    ];
 
     /// The canonical name, as `--output` takes it.
     pub fn name(self) -> &'static str {
@@ -53,7 +64,9 @@ impl fmt::Display for SbomFormat {
 
 /// The error for an SBOM format name that [`SbomFormat`] does not know.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown SBOM format {name:?}: expected one of cyclonedx-json, cyclonedx, spdx-json, spdx, json, table")]
+#[error(
+    "unknown SBOM format {name:?}: expected one of cyclonedx-json, cyclonedx, spdx-json, spdx, json, table"
+)]
 pub struct UnknownFormat {
     pub name: String,
 }
@@ -68,14 +81,21 @@ impl FromStr for SbomFormat {
             "spdx-json" | "spdx" => Ok(SbomFormat::SpdxJson),
             "json" => Ok(SbomFormat::Json),
             "table" => Ok(SbomFormat::Table),
-            _ => Err(UnknownFormat { name: text.to_owned() }),
+            _ => Err(UnknownFormat {
+                name: text.to_owned(),
+            }),
         }
     }
 }
 
 /// Renders `inventory` in `format`. JSON formats are pretty-printed, and every
 /// format ends with a newline. `color` applies to the table only.
-pub fn render_sbom(format: SbomFormat, inventory: &Inventory, meta: &DocumentMeta, color: bool) -> String {
+pub fn render_sbom(
+    format: SbomFormat,
+    inventory: &Inventory,
+    meta: &DocumentMeta,
+    color: bool,
+) -> String {
     match format {
         SbomFormat::CycloneDxJson => sbom::cyclonedx::render(inventory, meta),
         SbomFormat::SpdxJson => sbom::spdx::render(inventory, meta),
@@ -87,6 +107,14 @@ pub fn render_sbom(format: SbomFormat, inventory: &Inventory, meta: &DocumentMet
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn project_url_set() {
+        assert!(
+            PROJECT_URL.starts_with("https://"),
+            "repository missing from Cargo.toml: {PROJECT_URL:?}"
+        );
+    }
 
     #[test]
     fn format_names_parse() {

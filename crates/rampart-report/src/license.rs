@@ -32,7 +32,8 @@ const EXCEPTION_IDS: &str = include_str!("spdx_exception_ids.txt");
 pub(crate) const LICENSE_LIST_VERSION: &str = "3.28";
 
 static LICENSES: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| index_ids(LICENSE_IDS));
-static EXCEPTIONS: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| index_ids(EXCEPTION_IDS));
+static EXCEPTIONS: LazyLock<HashMap<String, &'static str>> =
+    LazyLock::new(|| index_ids(EXCEPTION_IDS));
 
 /// Maps the lowercase form of every identifier in `list` to its canonical spelling.
 fn index_ids(list: &'static str) -> HashMap<String, &'static str> {
@@ -57,10 +58,16 @@ fn exception_id(text: &str) -> Option<&'static str> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Expression {
     /// A listed license. `or_later` is the SPDX `+` operator.
-    License { id: &'static str, or_later: bool },
+    License {
+        id: &'static str,
+        or_later: bool,
+    },
     /// A license that is not on the SPDX list, by the name the database gives.
     Named(String),
-    With { license: Box<Expression>, exception: &'static str },
+    With {
+        license: Box<Expression>,
+        exception: &'static str,
+    },
     And(Vec<Expression>),
     Or(Vec<Expression>),
 }
@@ -75,7 +82,10 @@ impl Expression {
         }
 
         let tokens = tokenize(text);
-        let mut parser = Parser { tokens: &tokens, position: 0 };
+        let mut parser = Parser {
+            tokens: &tokens,
+            position: 0,
+        };
         match parser.parse_or() {
             Some(expression) if parser.position == tokens.len() => expression,
             _ => Expression::Named(text.to_owned()),
@@ -102,7 +112,10 @@ impl Expression {
     /// The identifier when the expression is one listed license without `+`.
     pub(crate) fn as_listed_id(&self) -> Option<&'static str> {
         match self {
-            Expression::License { id, or_later: false } => Some(id),
+            Expression::License {
+                id,
+                or_later: false,
+            } => Some(id),
             _ => None,
         }
     }
@@ -133,7 +146,9 @@ impl Expression {
                 }
             }
             Expression::Named(name) => refs.id_for(name),
-            Expression::With { license, exception } => format!("{} WITH {exception}", license.to_spdx(refs)),
+            Expression::With { license, exception } => {
+                format!("{} WITH {exception}", license.to_spdx(refs))
+            }
             Expression::And(parts) => join_operands(parts, " AND ", refs),
             Expression::Or(parts) => join_operands(parts, " OR ", refs),
         }
@@ -213,7 +228,8 @@ impl<'a> Parser<'_, 'a> {
 
     /// Consumes the next token when it is the operator `keyword`, in any case.
     fn eat_operator(&mut self, keyword: &str) -> bool {
-        let matches = matches!(self.peek(), Some(Token::Word(word)) if word.eq_ignore_ascii_case(keyword));
+        let matches =
+            matches!(self.peek(), Some(Token::Word(word)) if word.eq_ignore_ascii_case(keyword));
         if matches {
             self.position += 1;
         }
@@ -225,7 +241,11 @@ impl<'a> Parser<'_, 'a> {
         while self.eat_operator("or") {
             parts.push(self.parse_and()?);
         }
-        Some(if parts.len() == 1 { parts.pop()? } else { Expression::Or(parts) })
+        Some(if parts.len() == 1 {
+            parts.pop()?
+        } else {
+            Expression::Or(parts)
+        })
     }
 
     fn parse_and(&mut self) -> Option<Expression> {
@@ -233,7 +253,11 @@ impl<'a> Parser<'_, 'a> {
         while self.eat_operator("and") {
             parts.push(self.parse_with()?);
         }
-        Some(if parts.len() == 1 { parts.pop()? } else { Expression::And(parts) })
+        Some(if parts.len() == 1 {
+            parts.pop()?
+        } else {
+            Expression::And(parts)
+        })
     }
 
     fn parse_with(&mut self) -> Option<Expression> {
@@ -252,7 +276,10 @@ impl<'a> Parser<'_, 'a> {
         };
         let exception = exception_id(word)?;
         self.position += 1;
-        Some(Expression::With { license: Box::new(license), exception })
+        Some(Expression::With {
+            license: Box::new(license),
+            exception,
+        })
     }
 
     fn parse_primary(&mut self) -> Option<Expression> {
@@ -268,7 +295,9 @@ impl<'a> Parser<'_, 'a> {
 
         let mut words = Vec::new();
         while let Some(Token::Word(word)) = self.peek() {
-            let is_operator = ["and", "or", "with"].iter().any(|op| word.eq_ignore_ascii_case(op));
+            let is_operator = ["and", "or", "with"]
+                .iter()
+                .any(|op| word.eq_ignore_ascii_case(op));
             if is_operator {
                 break;
             }
@@ -285,7 +314,10 @@ impl<'a> Parser<'_, 'a> {
 /// Resolves one license name to a listed identifier where it is one.
 fn resolve_term(term: &str) -> Expression {
     if let Some(id) = license_id(term) {
-        return Expression::License { id, or_later: false };
+        return Expression::License {
+            id,
+            or_later: false,
+        };
     }
     if let Some(id) = term.strip_suffix('+').and_then(license_id) {
         return Expression::License { id, or_later: true };
@@ -309,7 +341,8 @@ pub(crate) struct LicenseRefs {
 impl LicenseRefs {
     /// Assigns identifiers to the free names in the licenses of `packages`.
     pub(crate) fn from_packages<'p>(packages: impl IntoIterator<Item = &'p Package>) -> Self {
-        let expressions: Vec<Expression> = packages.into_iter().flat_map(package_licenses).collect();
+        let expressions: Vec<Expression> =
+            packages.into_iter().flat_map(package_licenses).collect();
         let mut names: Vec<&str> = Vec::new();
         for expression in &expressions {
             expression.collect_names(&mut names);
@@ -319,7 +352,10 @@ impl LicenseRefs {
 
         let mut by_stem: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         for name in names {
-            by_stem.entry(sanitize(name).to_ascii_lowercase()).or_default().push(name);
+            by_stem
+                .entry(sanitize(name).to_ascii_lowercase())
+                .or_default()
+                .push(name);
         }
 
         let mut by_name = BTreeMap::new();
@@ -348,7 +384,11 @@ impl LicenseRefs {
 
     /// `(identifier, name)` pairs sorted by identifier.
     pub(crate) fn entries(&self) -> Vec<(&str, &str)> {
-        let mut entries: Vec<(&str, &str)> = self.by_name.iter().map(|(name, id)| (id.as_str(), name.as_str())).collect();
+        let mut entries: Vec<(&str, &str)> = self
+            .by_name
+            .iter()
+            .map(|(name, id)| (id.as_str(), name.as_str()))
+            .collect();
         entries.sort_unstable();
         entries
     }
@@ -372,7 +412,11 @@ fn sanitize(name: &str) -> String {
         }
     }
     let trimmed = collapsed.trim_matches('-');
-    if trimmed.is_empty() { "unnamed".to_owned() } else { trimmed.to_owned() }
+    if trimmed.is_empty() {
+        "unnamed".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
 }
 
 fn short_hash(name: &str) -> String {
@@ -407,9 +451,15 @@ mod tests {
 
     #[test]
     fn id_lists_match_cyclonedx_schema() {
-        let schema: serde_json::Value = serde_json::from_str(include_str!("../tests/schemas/spdx.schema.json"))
-            .unwrap_or_else(|error| panic!("vendored spdx.schema.json: {error}"));
-        let listed: Vec<&str> = schema["enum"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/schemas/spdx.schema.json"))
+                .unwrap_or_else(|error| panic!("vendored spdx.schema.json: {error}"));
+        let listed: Vec<&str> = schema["enum"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .collect();
         let ours: Vec<&str> = LICENSE_IDS
             .lines()
             .chain(EXCEPTION_IDS.lines())
@@ -429,19 +479,40 @@ mod tests {
 
     #[test]
     fn listed_id_stays_id() {
-        assert_eq!(Expression::parse("zlib"), Expression::License { id: "Zlib", or_later: false });
-        assert_eq!(Expression::parse("GPL-2.0+"), Expression::License { id: "GPL-2.0+", or_later: false });
+        assert_eq!(
+            Expression::parse("zlib"),
+            Expression::License {
+                id: "Zlib",
+                or_later: false
+            }
+        );
+        assert_eq!(
+            Expression::parse("GPL-2.0+"),
+            Expression::License {
+                id: "GPL-2.0+",
+                or_later: false
+            }
+        );
     }
 
     #[test]
     fn plus_after_listed_id() {
-        assert_eq!(Expression::parse("Apache-2.0+"), Expression::License { id: "Apache-2.0", or_later: true });
+        assert_eq!(
+            Expression::parse("Apache-2.0+"),
+            Expression::License {
+                id: "Apache-2.0",
+                or_later: true
+            }
+        );
         assert_eq!(spdx("Apache-2.0+"), "Apache-2.0+");
     }
 
     #[test]
     fn debian_names_become_refs() {
-        assert_eq!(Expression::parse("GPL-2+"), Expression::Named("GPL-2+".to_owned()));
+        assert_eq!(
+            Expression::parse("GPL-2+"),
+            Expression::Named("GPL-2+".to_owned())
+        );
         assert_eq!(spdx("GPL-2+"), "LicenseRef-GPL-2-plus");
         assert_eq!(spdx("public-domain"), "LicenseRef-public-domain");
         assert_eq!(spdx("MIT/X11"), "LicenseRef-MIT-X11");
@@ -449,14 +520,23 @@ mod tests {
 
     #[test]
     fn lowercase_operators_parse() {
-        assert_eq!(spdx("Artistic or GPL-1+"), "LicenseRef-Artistic OR LicenseRef-GPL-1-plus");
+        assert_eq!(
+            spdx("Artistic or GPL-1+"),
+            "LicenseRef-Artistic OR LicenseRef-GPL-1-plus"
+        );
         assert_eq!(spdx("MPL-2.0 AND MIT"), "MPL-2.0 AND MIT");
     }
 
     #[test]
     fn precedence_and_brackets() {
-        assert_eq!(spdx("MIT OR Apache-2.0 AND BSD-3-Clause"), "MIT OR (Apache-2.0 AND BSD-3-Clause)");
-        assert_eq!(spdx("(MIT OR Apache-2.0) AND BSD-3-Clause"), "(MIT OR Apache-2.0) AND BSD-3-Clause");
+        assert_eq!(
+            spdx("MIT OR Apache-2.0 AND BSD-3-Clause"),
+            "MIT OR (Apache-2.0 AND BSD-3-Clause)"
+        );
+        assert_eq!(
+            spdx("(MIT OR Apache-2.0) AND BSD-3-Clause"),
+            "(MIT OR Apache-2.0) AND BSD-3-Clause"
+        );
     }
 
     #[test]
@@ -477,20 +557,34 @@ mod tests {
             "MIT OR",
             "GPL-2+, and LGPL-2+",
         ] {
-            assert_eq!(Expression::parse(text), Expression::Named(text.to_owned()), "{text}");
+            assert_eq!(
+                Expression::parse(text),
+                Expression::Named(text.to_owned()),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn multi_word_name_is_one_term() {
-        assert_eq!(spdx("Public Domain and MIT"), "LicenseRef-Public-Domain AND MIT");
+        assert_eq!(
+            spdx("Public Domain and MIT"),
+            "LicenseRef-Public-Domain AND MIT"
+        );
     }
 
     #[test]
     fn all_of_flattens() {
-        let parts = vec![Expression::parse("MPL-2.0 AND MIT"), Expression::parse("Zlib")];
-        let combined = Expression::all_of(parts).unwrap_or_else(|| panic!("two parts give an expression"));
-        assert_eq!(combined.to_spdx(&LicenseRefs::default()), "MPL-2.0 AND MIT AND Zlib");
+        let parts = vec![
+            Expression::parse("MPL-2.0 AND MIT"),
+            Expression::parse("Zlib"),
+        ];
+        let combined =
+            Expression::all_of(parts).unwrap_or_else(|| panic!("two parts give an expression"));
+        assert_eq!(
+            combined.to_spdx(&LicenseRefs::default()),
+            "MPL-2.0 AND MIT AND Zlib"
+        );
         assert_eq!(Expression::all_of(Vec::new()), None);
     }
 
@@ -504,7 +598,11 @@ mod tests {
             architecture: None,
             source_name: None,
             source_version: None,
-            licenses: vec!["GPL 2".to_owned(), "gpl-2".to_owned(), "Artistic".to_owned()],
+            licenses: vec![
+                "GPL 2".to_owned(),
+                "gpl-2".to_owned(),
+                "Artistic".to_owned(),
+            ],
             maintainer: None,
             purl: "pkg:deb/debian/p@1".to_owned(),
             locations: Vec::new(),
@@ -519,6 +617,9 @@ mod tests {
         assert_eq!(refs.id_for("Artistic"), "LicenseRef-Artistic");
 
         package.licenses = vec!["***".to_owned()];
-        assert_eq!(LicenseRefs::from_packages([&package]).id_for("***"), "LicenseRef-unnamed");
+        assert_eq!(
+            LicenseRefs::from_packages([&package]).id_for("***"),
+            "LicenseRef-unnamed"
+        );
     }
 }

@@ -31,14 +31,34 @@ impl DocumentMeta {
     /// The same image scanned by the same rampart version therefore gets the
     /// same serial. CycloneDX recommends a new serial for every generated BOM.
     /// rampart prefers reproducible output, and the timestamp still tells runs apart.
-    pub fn deterministic(inventory: &Inventory, timestamp: DateTime<Utc>, tool_version: &str) -> Self {
+    pub fn deterministic(
+        inventory: &Inventory,
+        timestamp: DateTime<Utc>,
+        tool_version: &str,
+    ) -> Self {
         let mut purls: Vec<&str> = inventory.packages.iter().map(|p| p.purl.as_str()).collect();
         purls.sort_unstable();
 
         let mut hasher = Sha256::new();
         hash_field(&mut hasher, SERIAL_DOMAIN);
-        hash_field(&mut hasher, inventory.source.image_id.as_deref().unwrap_or("").as_bytes());
-        hash_field(&mut hasher, inventory.source.manifest_digest.as_deref().unwrap_or("").as_bytes());
+        hash_field(
+            &mut hasher,
+            inventory
+                .source
+                .image_id
+                .as_deref()
+                .unwrap_or("")
+                .as_bytes(),
+        );
+        hash_field(
+            &mut hasher,
+            inventory
+                .source
+                .manifest_digest
+                .as_deref()
+                .unwrap_or("")
+                .as_bytes(),
+        );
         hash_field(&mut hasher, &(purls.len() as u64).to_le_bytes());
         for purl in purls {
             hash_field(&mut hasher, purl.as_bytes());
@@ -74,7 +94,14 @@ fn format_uuid_v5(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x50;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex = hex::encode(bytes);
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 #[cfg(test)]
@@ -101,10 +128,21 @@ mod tests {
     fn serial_is_uuid_v5_layout() {
         let meta = DocumentMeta::deterministic(&inventory("sha256:aa"), at(0), "0.1.0");
         let parts: Vec<&str> = meta.serial.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
         assert!(parts[2].starts_with('5'), "version nibble: {}", meta.serial);
-        assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'), "variant: {}", meta.serial);
-        assert!(meta.serial.bytes().all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(
+            matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
+            "variant: {}",
+            meta.serial
+        );
+        assert!(
+            meta.serial
+                .bytes()
+                .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
     }
 
     #[test]
@@ -125,7 +163,10 @@ mod tests {
 
     #[test]
     fn timestamp_whole_seconds_utc() {
-        let timestamp = Utc.timestamp_opt(1_714_564_800, 123_456_789).single().unwrap_or_default();
+        let timestamp = Utc
+            .timestamp_opt(1_714_564_800, 123_456_789)
+            .single()
+            .unwrap_or_default();
         let meta = DocumentMeta::deterministic(&inventory("sha256:aa"), timestamp, "0.1.0");
         assert_eq!(meta.timestamp_rfc3339(), "2024-05-01T12:00:00Z");
     }

@@ -52,7 +52,13 @@ fn package_table(packages: &[&Package], color: bool) -> String {
 
     let header: Vec<Cell> = HEADER
         .iter()
-        .map(|title| if color { Cell::new(title).add_attribute(Attribute::Bold) } else { Cell::new(title) })
+        .map(|title| {
+            if color {
+                Cell::new(title).add_attribute(Attribute::Bold)
+            } else {
+                Cell::new(title)
+            }
+        })
         .collect();
     table.set_header(header);
 
@@ -62,7 +68,10 @@ fn package_table(packages: &[&Package], color: bool) -> String {
             printable(&package.version),
             package.package_type.purl_type().to_owned(),
             printable(source_column(package)),
-            layer_column(package).map(short_digest).unwrap_or("").to_owned(),
+            layer_column(package)
+                .map(short_digest)
+                .unwrap_or("")
+                .to_owned(),
         ]);
     }
 
@@ -84,10 +93,12 @@ fn source_column(package: &Package) -> &str {
 
 /// The layer that introduced the package, else the layer of its first database file.
 fn layer_column(package: &Package) -> Option<&str> {
-    package
-        .introduced_in_layer
-        .as_deref()
-        .or_else(|| package.locations.iter().find_map(|location| location.layer_diff_id.as_deref()))
+    package.introduced_in_layer.as_deref().or_else(|| {
+        package
+            .locations
+            .iter()
+            .find_map(|location| location.layer_diff_id.as_deref())
+    })
 }
 
 /// `3 packages: 2 apk, 1 deb`, or `No packages found.`
@@ -104,7 +115,11 @@ fn count_line(packages: &[&Package]) -> String {
         .iter()
         .map(|(package_type, count)| format!("{count} {}", package_type.purl_type()))
         .collect();
-    let noun = if packages.len() == 1 { "package" } else { "packages" };
+    let noun = if packages.len() == 1 {
+        "package"
+    } else {
+        "packages"
+    };
     format!("{} {noun}: {}", packages.len(), per_type.join(", "))
 }
 
@@ -113,7 +128,13 @@ fn count_line(packages: &[&Package]) -> String {
 /// to the terminal.
 fn printable(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
         .collect()
 }
 

@@ -8,7 +8,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use jsonschema::{Registry, Validator};
-use rampart_inventory::{Distro, Inventory, LayerRecord, Location, Package, PackageType, SourceInfo};
+use rampart_inventory::{
+    Distro, Inventory, LayerRecord, Location, Package, PackageType, SourceInfo,
+};
 use rampart_report::{DocumentMeta, SbomFormat, render_sbom};
 use serde_json::Value;
 
@@ -21,8 +23,17 @@ const APK_LAYER: &str = "sha256:1bccf10afce5c1ffe31381419930ad565c1436eaeb1ca680
 const DEB_LAYER: &str = "sha256:00a8b7de2b907f776a84a4c6da699e3fc5853c6c2c0bcb36cc0d178e099befb8";
 const RPM_LAYER: &str = "sha256:727b4b479343843b4ae02bca7e811c904bfaec54970ba53f2c1a7ad93bbaf6da";
 
-const JSON_FORMATS: [SbomFormat; 3] = [SbomFormat::CycloneDxJson, SbomFormat::SpdxJson, SbomFormat::Json];
-const ALL_FORMATS: [SbomFormat; 4] = [SbomFormat::CycloneDxJson, SbomFormat::SpdxJson, SbomFormat::Json, SbomFormat::Table];
+const JSON_FORMATS: [SbomFormat; 3] = [
+    SbomFormat::CycloneDxJson,
+    SbomFormat::SpdxJson,
+    SbomFormat::Json,
+];
+const ALL_FORMATS: [SbomFormat; 4] = [
+    SbomFormat::CycloneDxJson,
+    SbomFormat::SpdxJson,
+    SbomFormat::Json,
+    SbomFormat::Table,
+];
 
 // ---------------------------------------------------------------- fixture
 
@@ -51,11 +62,16 @@ fn package(spec: PackageSpec<'_>) -> Package {
         epoch: spec.epoch,
         architecture: Some(spec.architecture.to_owned()),
         source_name: spec.source.map(|(name, _)| name.to_owned()),
-        source_version: spec.source.and_then(|(_, version)| version.map(str::to_owned)),
+        source_version: spec
+            .source
+            .and_then(|(_, version)| version.map(str::to_owned)),
         licenses: spec.licenses.iter().map(|l| (*l).to_owned()).collect(),
         maintainer: Some(spec.maintainer.to_owned()),
         purl: spec.purl.to_owned(),
-        locations: vec![Location { path: path.to_owned(), layer_diff_id: Some(layer.to_owned()) }],
+        locations: vec![Location {
+            path: path.to_owned(),
+            layer_diff_id: Some(layer.to_owned()),
+        }],
         introduced_in_layer: Some(layer.to_owned()),
         files: Vec::new(),
     }
@@ -168,15 +184,34 @@ fn fixture() -> Inventory {
             name: "registry.example.com/rampart/mixed-os:1.0".to_owned(),
             tags: vec!["registry.example.com/rampart/mixed-os:1.0".to_owned()],
             manifest_digest: Some(
-                "sha256:05b3abf2579a5eb66403cd78be557fd860633a1fe2103c7642030defe32c657f".to_owned(),
+                "sha256:05b3abf2579a5eb66403cd78be557fd860633a1fe2103c7642030defe32c657f"
+                    .to_owned(),
             ),
-            image_id: Some("sha256:f875d5049f3c1792d89643cf386fe76fc2fdedf7d417adaf1a75a2e5dc6d2de2".to_owned()),
+            image_id: Some(
+                "sha256:f875d5049f3c1792d89643cf386fe76fc2fdedf7d417adaf1a75a2e5dc6d2de2"
+                    .to_owned(),
+            ),
             architecture: Some("amd64".to_owned()),
             os: Some("linux".to_owned()),
             layers: vec![
-                layer(APK_LAYER, "4ba3511ef946b4e91ffb3e09b89d77169e1bfd791be5287679c9407248fd4e28", 3_623_807, 8_146_944),
-                layer(DEB_LAYER, "975a7bf3b321bb0f7747c3a00f8608c92a59befdb7295fac2767d9c025ff77bb", 9_102_336, 27_340_800),
-                layer(RPM_LAYER, "78e43f966f5a0b13d772f4338769c6b7dce6c0b18127701002d8d49775c7cede", 2_211_840, 6_615_040),
+                layer(
+                    APK_LAYER,
+                    "4ba3511ef946b4e91ffb3e09b89d77169e1bfd791be5287679c9407248fd4e28",
+                    3_623_807,
+                    8_146_944,
+                ),
+                layer(
+                    DEB_LAYER,
+                    "975a7bf3b321bb0f7747c3a00f8608c92a59befdb7295fac2767d9c025ff77bb",
+                    9_102_336,
+                    27_340_800,
+                ),
+                layer(
+                    RPM_LAYER,
+                    "78e43f966f5a0b13d772f4338769c6b7dce6c0b18127701002d8d49775c7cede",
+                    2_211_840,
+                    6_615_040,
+                ),
             ],
         },
         distro: Some(Distro {
@@ -189,12 +224,16 @@ fn fixture() -> Inventory {
             source_file: "/etc/os-release".to_owned(),
         }),
         packages: fixture_packages(),
-        warnings: vec!["/usr/lib/sysimage/rpm/Packages.db: NDB rpm databases are not read yet".to_owned()],
+        warnings: vec![
+            "/usr/lib/sysimage/rpm/Packages.db: NDB rpm databases are not read yet".to_owned(),
+        ],
     }
 }
 
 fn timestamp() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 fn meta_for(inventory: &Inventory) -> DocumentMeta {
@@ -206,13 +245,15 @@ fn render(format: SbomFormat, inventory: &Inventory) -> String {
 }
 
 fn parse(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|error| panic!("rendered JSON does not parse: {error}\n{text}"))
+    serde_json::from_str(text)
+        .unwrap_or_else(|error| panic!("rendered JSON does not parse: {error}\n{text}"))
 }
 
 // ------------------------------------------------------------- validators
 
 fn schema(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|error| panic!("vendored schema does not parse: {error}"))
+    serde_json::from_str(text)
+        .unwrap_or_else(|error| panic!("vendored schema does not parse: {error}"))
 }
 
 /// Validates against `bom-1.6.schema.json`, with the two schemas that it
@@ -220,16 +261,38 @@ fn schema(text: &str) -> Value {
 /// is fetched.
 fn validate_cyclonedx(document: &Value) -> Result<(), Vec<String>> {
     let registry = Registry::new()
-        .add("http://cyclonedx.org/schema/spdx.schema.json", schema(CYCLONEDX_SPDX_IDS))
-        .and_then(|registry| registry.add("http://cyclonedx.org/schema/jsf-0.82.schema.json", schema(JSF_SCHEMA)))
+        .add(
+            "http://cyclonedx.org/schema/spdx.schema.json",
+            schema(CYCLONEDX_SPDX_IDS),
+        )
+        .and_then(|registry| {
+            registry.add(
+                "http://cyclonedx.org/schema/jsf-0.82.schema.json",
+                schema(JSF_SCHEMA),
+            )
+        })
         .and_then(|registry| registry.prepare())
         .unwrap_or_else(|error| panic!("schema registry: {error}"));
     let validator = jsonschema::options()
         .with_registry(&registry)
         .should_validate_formats(true)
+        .with_format("idn-email", is_email)
         .build(&schema(CYCLONEDX_SCHEMA))
         .unwrap_or_else(|error| panic!("CycloneDX schema: {error}"));
     errors(&validator, document)
+}
+
+/// Stands in for the `idn-email` format, which jsonschema checks only with
+/// its `idna` feature. That feature is off in this workspace, and an
+/// unchecked format would let any string pass.
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && !text.contains(char::is_whitespace)
 }
 
 fn validate_spdx(document: &Value) -> Result<(), Vec<String>> {
@@ -245,7 +308,11 @@ fn errors(validator: &Validator, document: &Value) -> Result<(), Vec<String>> {
         .iter_errors(document)
         .map(|error| format!("{} at {}", error, error.instance_path()))
         .collect();
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 fn assert_valid(format: SbomFormat, text: &str) {
@@ -264,12 +331,18 @@ fn assert_valid(format: SbomFormat, text: &str) {
 
 #[test]
 fn cyclonedx_valid() {
-    assert_valid(SbomFormat::CycloneDxJson, &render(SbomFormat::CycloneDxJson, &fixture()));
+    assert_valid(
+        SbomFormat::CycloneDxJson,
+        &render(SbomFormat::CycloneDxJson, &fixture()),
+    );
 }
 
 #[test]
 fn spdx_valid() {
-    assert_valid(SbomFormat::SpdxJson, &render(SbomFormat::SpdxJson, &fixture()));
+    assert_valid(
+        SbomFormat::SpdxJson,
+        &render(SbomFormat::SpdxJson, &fixture()),
+    );
 }
 
 #[test]
@@ -286,13 +359,18 @@ fn empty_directory_source_valid() {
     for format in JSON_FORMATS {
         assert_valid(format, &render(format, &inventory));
     }
-    assert_eq!(render(SbomFormat::Table, &inventory), "No packages found.\n");
+    assert_eq!(
+        render(SbomFormat::Table, &inventory),
+        "No packages found.\n"
+    );
 }
 
 #[test]
 fn cyclonedx_missing_bom_format_invalid() {
     let mut document = parse(&render(SbomFormat::CycloneDxJson, &fixture()));
-    let removed = document.as_object_mut().and_then(|object| object.remove("bomFormat"));
+    let removed = document
+        .as_object_mut()
+        .and_then(|object| object.remove("bomFormat"));
     assert!(removed.is_some(), "fixture BOM has bomFormat");
     assert!(validate_cyclonedx(&document).is_err());
 }
@@ -300,7 +378,9 @@ fn cyclonedx_missing_bom_format_invalid() {
 #[test]
 fn cyclonedx_component_without_name_invalid() {
     let mut document = parse(&render(SbomFormat::CycloneDxJson, &fixture()));
-    let removed = document["components"][0].as_object_mut().and_then(|component| component.remove("name"));
+    let removed = document["components"][0]
+        .as_object_mut()
+        .and_then(|component| component.remove("name"));
     assert!(removed.is_some(), "fixture component has a name");
     assert!(validate_cyclonedx(&document).is_err());
 }
@@ -313,9 +393,28 @@ fn cyclonedx_unknown_license_id_invalid() {
 }
 
 #[test]
+fn cyclonedx_formats_checked() {
+    let mut document = parse(&render(SbomFormat::CycloneDxJson, &fixture()));
+    document["components"][0]["supplier"]["contact"][0]["email"] = Value::from("not an address");
+    assert!(
+        validate_cyclonedx(&document).is_err(),
+        "idn-email format is not asserted"
+    );
+
+    let mut document = parse(&render(SbomFormat::CycloneDxJson, &fixture()));
+    document["metadata"]["timestamp"] = Value::from("1 May 2024");
+    assert!(
+        validate_cyclonedx(&document).is_err(),
+        "date-time format is not asserted"
+    );
+}
+
+#[test]
 fn spdx_missing_version_invalid() {
     let mut document = parse(&render(SbomFormat::SpdxJson, &fixture()));
-    let removed = document.as_object_mut().and_then(|object| object.remove("spdxVersion"));
+    let removed = document
+        .as_object_mut()
+        .and_then(|object| object.remove("spdxVersion"));
     assert!(removed.is_some(), "fixture document has spdxVersion");
     assert!(validate_spdx(&document).is_err());
 }
@@ -351,8 +450,14 @@ fn cyclonedx_license_forms() {
             .map(|component| component["licenses"].clone())
             .unwrap_or(Value::Null)
     };
-    assert_eq!(licenses("musl"), serde_json::json!([{ "license": { "id": "MIT" } }]));
-    assert_eq!(licenses("ca-certificates-bundle"), serde_json::json!([{ "expression": "MPL-2.0 AND MIT" }]));
+    assert_eq!(
+        licenses("musl"),
+        serde_json::json!([{ "license": { "id": "MIT" } }])
+    );
+    assert_eq!(
+        licenses("ca-certificates-bundle"),
+        serde_json::json!([{ "expression": "MPL-2.0 AND MIT" }])
+    );
     assert_eq!(
         licenses("libc6"),
         serde_json::json!([{ "license": { "id": "LGPL-2.1+" } }, { "license": { "name": "GPL-2+" } }])
@@ -361,7 +466,10 @@ fn cyclonedx_license_forms() {
         licenses("libssl3"),
         serde_json::json!([{ "expression": "Apache-2.0 AND (LicenseRef-Artistic OR LicenseRef-GPL-1-plus)" }])
     );
-    assert_eq!(licenses("openssl-libs"), serde_json::json!([{ "license": { "name": "ASL 2.0" } }]));
+    assert_eq!(
+        licenses("openssl-libs"),
+        serde_json::json!([{ "license": { "name": "ASL 2.0" } }])
+    );
     assert_eq!(licenses("python3-minimal"), Value::Null);
 }
 
@@ -370,11 +478,20 @@ fn spdx_references_resolve() {
     let document = parse(&render(SbomFormat::SpdxJson, &fixture()));
 
     let mut ids: Vec<&str> = vec!["SPDXRef-DOCUMENT"];
-    ids.extend(document["packages"].as_array().into_iter().flatten().filter_map(|p| p["SPDXID"].as_str()));
+    ids.extend(
+        document["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["SPDXID"].as_str()),
+    );
     for id in &ids {
         let idstring = id.strip_prefix("SPDXRef-").unwrap_or("");
         assert!(
-            !idstring.is_empty() && idstring.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'),
+            !idstring.is_empty()
+                && idstring
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'),
             "invalid SPDXID {id}"
         );
     }
@@ -395,7 +512,11 @@ fn spdx_references_resolve() {
         .flatten()
         .filter(|r| r["relationshipType"] == "CONTAINS")
         .count();
-    assert_eq!(contains, fixture().packages.len() + 1, "image CONTAINS every package and the OS");
+    assert_eq!(
+        contains,
+        fixture().packages.len() + 1,
+        "image CONTAINS every package and the OS"
+    );
 }
 
 #[test]
@@ -413,10 +534,16 @@ fn spdx_license_expressions_defined() {
         let words = declared.split(|c: char| c.is_whitespace() || c == '(' || c == ')');
         for word in words.filter(|w| !w.is_empty()) {
             if word.starts_with("LicenseRef-") {
-                assert!(defined.contains(&word), "{word} in {declared:?} is not defined");
+                assert!(
+                    defined.contains(&word),
+                    "{word} in {declared:?} is not defined"
+                );
             } else {
                 assert!(
-                    !word.contains(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+')),
+                    !word.contains(|c: char| !(c.is_ascii_alphanumeric()
+                        || c == '.'
+                        || c == '-'
+                        || c == '+')),
                     "{word:?} in {declared:?} is not an SPDX token"
                 );
             }
@@ -434,7 +561,10 @@ fn spdx_license_expressions_defined() {
             .to_owned()
     };
     assert_eq!(by_id("libc6"), "LGPL-2.1+ AND LicenseRef-GPL-2-plus");
-    assert_eq!(by_id("libssl3"), "Apache-2.0 AND (LicenseRef-Artistic OR LicenseRef-GPL-1-plus)");
+    assert_eq!(
+        by_id("libssl3"),
+        "Apache-2.0 AND (LicenseRef-Artistic OR LicenseRef-GPL-1-plus)"
+    );
     assert_eq!(by_id("python3-minimal"), "NOASSERTION");
 }
 
@@ -456,7 +586,10 @@ fn duplicate_purls_get_unique_refs() {
         .filter_map(|c| c["bom-ref"].as_str())
         .collect();
     let count = refs.len();
-    assert!(refs.iter().filter(|r| r.contains("package-id=")).count() == 3, "{refs:?}");
+    assert!(
+        refs.iter().filter(|r| r.contains("package-id=")).count() == 3,
+        "{refs:?}"
+    );
     refs.sort_unstable();
     refs.dedup();
     assert_eq!(refs.len(), count);
@@ -464,8 +597,12 @@ fn duplicate_purls_get_unique_refs() {
     let spdx = render(SbomFormat::SpdxJson, &inventory);
     assert_valid(SbomFormat::SpdxJson, &spdx);
     let document = parse(&spdx);
-    let mut ids: Vec<&str> =
-        document["packages"].as_array().into_iter().flatten().filter_map(|p| p["SPDXID"].as_str()).collect();
+    let mut ids: Vec<&str> = document["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["SPDXID"].as_str())
+        .collect();
     let count = ids.len();
     ids.sort_unstable();
     ids.dedup();
@@ -500,8 +637,14 @@ fn table_color_switch() {
     let meta = meta_for(&inventory);
     let plain = render_sbom(SbomFormat::Table, &inventory, &meta, false);
     let colored = render_sbom(SbomFormat::Table, &inventory, &meta, true);
-    assert!(!plain.contains('\u{1b}'), "plain table has escape sequences");
-    assert!(colored.contains('\u{1b}'), "colored table has no escape sequences");
+    assert!(
+        !plain.contains('\u{1b}'),
+        "plain table has escape sequences"
+    );
+    assert!(
+        colored.contains('\u{1b}'),
+        "colored table has no escape sequences"
+    );
 }
 
 // ------------------------------------------------------------ determinism
@@ -510,7 +653,11 @@ fn table_color_switch() {
 fn repeated_render_identical() {
     let inventory = fixture();
     for format in ALL_FORMATS {
-        assert_eq!(render(format, &inventory), render(format, &inventory), "{format}");
+        assert_eq!(
+            render(format, &inventory),
+            render(format, &inventory),
+            "{format}"
+        );
     }
 }
 
@@ -539,10 +686,18 @@ fn serial_stable_and_embedded() {
     assert_eq!(meta_for(&reversed).serial, meta.serial);
 
     let cyclonedx = parse(&render(SbomFormat::CycloneDxJson, &inventory));
-    assert_eq!(cyclonedx["serialNumber"], format!("urn:uuid:{}", meta.serial));
+    assert_eq!(
+        cyclonedx["serialNumber"],
+        format!("urn:uuid:{}", meta.serial)
+    );
     let spdx = parse(&render(SbomFormat::SpdxJson, &inventory));
     let namespace = spdx["documentNamespace"].as_str().unwrap_or("");
+    assert!(namespace.starts_with("https://"), "{namespace}");
     assert!(namespace.ends_with(&meta.serial), "{namespace}");
+    assert!(
+        !namespace.contains('#'),
+        "SPDX forbids # in the namespace: {namespace}"
+    );
 }
 
 #[test]

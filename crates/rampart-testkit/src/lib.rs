@@ -33,7 +33,9 @@ pub fn tar(entries: &[Entry]) -> Vec<u8> {
                 header.set_entry_type(tar::EntryType::Regular);
                 header.set_mode(0o644);
                 header.set_size(content.len() as u64);
-                builder.append_data(&mut header, path, content.as_slice()).unwrap();
+                builder
+                    .append_data(&mut header, path, content.as_slice())
+                    .unwrap();
             }
             Entry::RawFile(path, content) => {
                 header.set_entry_type(tar::EntryType::Regular);
@@ -142,22 +144,41 @@ pub fn write_image(layout: &Path, layers: &[TestLayer], architecture: &str) -> s
         "config": {"User": "65532", "Env": ["PATH=/usr/bin"]},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
     });
-    let config = write_blob(layout, "application/vnd.oci.image.config.v1+json", &serde_json::to_vec(&config).unwrap());
-    let layer_descriptors: Vec<_> = layers.iter().map(|l| write_blob(layout, l.media_type(), &l.blob())).collect();
+    let config = write_blob(
+        layout,
+        "application/vnd.oci.image.config.v1+json",
+        &serde_json::to_vec(&config).unwrap(),
+    );
+    let layer_descriptors: Vec<_> = layers
+        .iter()
+        .map(|l| write_blob(layout, l.media_type(), &l.blob()))
+        .collect();
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": config,
         "layers": layer_descriptors,
     });
-    write_blob(layout, "application/vnd.oci.image.manifest.v1+json", &serde_json::to_vec(&manifest).unwrap())
+    write_blob(
+        layout,
+        "application/vnd.oci.image.manifest.v1+json",
+        &serde_json::to_vec(&manifest).unwrap(),
+    )
 }
 
 /// Writes `index.json` and `oci-layout`.
 pub fn write_index(layout: &Path, manifests: Vec<serde_json::Value>) {
-    std::fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
     let index = serde_json::json!({"schemaVersion": 2, "manifests": manifests});
-    std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
 }
 
 /// Writes a one-image OCI layout tagged `latest` and returns its path.
@@ -195,12 +216,20 @@ pub fn docker_archive(path: &Path, layers: &[TestLayer], docker25: bool) {
         header.set_entry_type(tar::EntryType::Regular);
         builder.append_data(&mut header, name, bytes).unwrap();
     };
-    let config_name = if docker25 { format!("blobs/sha256/{config_hex}") } else { format!("{config_hex}.json") };
+    let config_name = if docker25 {
+        format!("blobs/sha256/{config_hex}")
+    } else {
+        format!("{config_hex}.json")
+    };
     add(&config_name, &config);
     let mut names = Vec::new();
     for (index, layer) in layers.iter().enumerate() {
         let blob = layer.blob();
-        let name = if docker25 { format!("blobs/sha256/{}", &sha256(&blob)[7..]) } else { format!("layer{index}id/layer.tar") };
+        let name = if docker25 {
+            format!("blobs/sha256/{}", &sha256(&blob)[7..])
+        } else {
+            format!("layer{index}id/layer.tar")
+        };
         add(&name, &blob);
         names.push(name);
     }

@@ -47,7 +47,9 @@ impl TarIndex {
         for entry in entries {
             let entry = entry.map_err(|e| not_tar(format!("not a valid tar archive ({e})")))?;
             if members.len() >= MAX_MEMBERS {
-                return Err(not_tar(format!("the archive has more than {MAX_MEMBERS} members")));
+                return Err(not_tar(format!(
+                    "the archive has more than {MAX_MEMBERS} members"
+                )));
             }
             let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let Ok(name) = normalize_entry_path(raw.trim_start_matches('/')) else {
@@ -121,7 +123,9 @@ impl TarIndex {
     /// Reads a small member whole, refusing members larger than `max` bytes.
     pub(crate) fn read_small(&self, name: &str, max: u64) -> io::Result<Option<Vec<u8>>> {
         match self.size(name) {
-            Some(size) if size > max => Err(io::Error::other(format!("{name} is {size} bytes, more than the {max} allowed"))),
+            Some(size) if size > max => Err(io::Error::other(format!(
+                "{name} is {size} bytes, more than the {max} allowed"
+            ))),
             Some(_) => {
                 let mut buffer = Vec::new();
                 if let Some(mut reader) = self.open_member(name)? {

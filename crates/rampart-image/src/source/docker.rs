@@ -7,7 +7,10 @@
 
 use serde::Deserialize;
 
-use super::{BlobKey, Image, ImageConfig, ImageReference, Layer, MAX_METADATA_BLOB, OpenOptions, SourceKind, Store, TarIndex, parse_json};
+use super::{
+    BlobKey, Image, ImageConfig, ImageReference, Layer, MAX_METADATA_BLOB, OpenOptions, SourceKind,
+    Store, TarIndex, parse_json,
+};
 use crate::digest::Digest;
 use crate::error::{ImageError, Result};
 
@@ -24,7 +27,10 @@ struct ManifestEntry {
 /// The digest a member name carries: `blobs/sha256/<hex>`, `<hex>.json` or `<hex>.tar`.
 fn digest_in_name(name: &str) -> Option<Digest> {
     let base = name.rsplit('/').next()?;
-    let hex = base.strip_suffix(".json").or_else(|| base.strip_suffix(".tar")).unwrap_or(base);
+    let hex = base
+        .strip_suffix(".json")
+        .or_else(|| base.strip_suffix(".tar"))
+        .unwrap_or(base);
     format!("sha256:{hex}").parse().ok()
 }
 
@@ -61,14 +67,22 @@ pub(crate) fn open_archive(reference: &ImageReference, options: &OpenOptions) ->
             actual: config_digest,
         });
     }
-    let config: ImageConfig = parse_json(&config_bytes, image, &format!("image config {}", entry.config))?;
+    let config: ImageConfig = parse_json(
+        &config_bytes,
+        image,
+        &format!("image config {}", entry.config),
+    )?;
 
     let diff_ids = &config.rootfs.diff_ids;
     if diff_ids.len() != entry.layers.len() {
         return Err(ImageError::InvalidMetadata {
             image: image.to_owned(),
             what: "manifest.json".to_owned(),
-            reason: format!("it lists {} layers but the config has {} diff_ids", entry.layers.len(), diff_ids.len()),
+            reason: format!(
+                "it lists {} layers but the config has {} diff_ids",
+                entry.layers.len(),
+                diff_ids.len()
+            ),
         });
     }
     let mut layers = Vec::with_capacity(entry.layers.len());
@@ -80,7 +94,10 @@ pub(crate) fn open_archive(reference: &ImageReference, options: &OpenOptions) ->
             });
         };
         // Only `blobs/sha256/<hex>` names a blob digest; other names are ids.
-        let digest = member.starts_with("blobs/sha256/").then(|| digest_in_name(member)).flatten();
+        let digest = member
+            .starts_with("blobs/sha256/")
+            .then(|| digest_in_name(member))
+            .flatten();
         layers.push(Layer {
             media_type: None,
             digest,
@@ -113,14 +130,15 @@ fn select(entries: Vec<ManifestEntry>, tag: Option<&str>, image: &str) -> Result
     match tag {
         Some(tag) => {
             let wanted = entries.iter().position(|entry| {
-                entry
-                    .repo_tags
-                    .iter()
-                    .flatten()
-                    .any(|repo_tag| repo_tag == tag || repo_tag.rsplit_once(':').is_some_and(|(_, t)| t == tag))
+                entry.repo_tags.iter().flatten().any(|repo_tag| {
+                    repo_tag == tag || repo_tag.rsplit_once(':').is_some_and(|(_, t)| t == tag)
+                })
             });
             match wanted {
-                Some(position) => Ok(entries.into_iter().nth(position).expect("position is in range")),
+                Some(position) => Ok(entries
+                    .into_iter()
+                    .nth(position)
+                    .expect("position is in range")),
                 None => Err(ImageError::NoMatchingImage {
                     image: image.to_owned(),
                     wanted: format!("tag {tag:?}"),
@@ -135,7 +153,8 @@ fn select(entries: Vec<ManifestEntry>, tag: Option<&str>, image: &str) -> Result
         }),
         None => Err(ImageError::NoMatchingImage {
             image: image.to_owned(),
-            wanted: "a single image (the archive holds several; add :REPO:TAG to the reference)".to_owned(),
+            wanted: "a single image (the archive holds several; add :REPO:TAG to the reference)"
+                .to_owned(),
             available: available(),
         }),
     }

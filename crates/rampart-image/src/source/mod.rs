@@ -99,9 +99,15 @@ impl ImageReference {
                 });
             }
         }
-        if let Some(scheme) = ["registry:", "docker:", "docker-daemon:", "podman:", "containerd:"]
-            .into_iter()
-            .find(|scheme| text.starts_with(scheme))
+        if let Some(scheme) = [
+            "registry:",
+            "docker:",
+            "docker-daemon:",
+            "podman:",
+            "containerd:",
+        ]
+        .into_iter()
+        .find(|scheme| text.starts_with(scheme))
         {
             return Err(ImageError::Unsupported {
                 image: text.to_owned(),
@@ -134,7 +140,9 @@ fn split_tag(rest: &str) -> (String, Option<String>) {
         }
     }
     match rest.rsplit_once(':') {
-        Some((path, tag)) if !tag.contains('/') && !path.is_empty() => (path.to_owned(), Some(tag.to_owned())),
+        Some((path, tag)) if !tag.contains('/') && !path.is_empty() => {
+            (path.to_owned(), Some(tag.to_owned()))
+        }
         _ => (rest.to_owned(), None),
     }
 }
@@ -186,12 +194,18 @@ impl std::str::FromStr for Platform {
                 architecture: (*architecture).to_owned(),
                 variant: None,
             }),
-            [os, architecture, variant] if !os.is_empty() && !architecture.is_empty() && !variant.is_empty() => Ok(Platform {
-                os: (*os).to_owned(),
-                architecture: (*architecture).to_owned(),
-                variant: Some((*variant).to_owned()),
-            }),
-            _ => Err(format!("invalid platform {text:?}: expected OS/ARCH or OS/ARCH/VARIANT, for example linux/amd64")),
+            [os, architecture, variant]
+                if !os.is_empty() && !architecture.is_empty() && !variant.is_empty() =>
+            {
+                Ok(Platform {
+                    os: (*os).to_owned(),
+                    architecture: (*architecture).to_owned(),
+                    variant: Some((*variant).to_owned()),
+                })
+            }
+            _ => Err(format!(
+                "invalid platform {text:?}: expected OS/ARCH or OS/ARCH/VARIANT, for example linux/amd64"
+            )),
         }
     }
 }
@@ -299,7 +313,9 @@ impl Store {
             (Store::Archive(index), BlobKey::Digest(digest)) => index
                 .open_member(&format!("blobs/sha256/{}", digest.hex()))
                 .map_err(|e| ImageError::io(image, e)),
-            (Store::Archive(index), BlobKey::Member(name)) => index.open_member(name).map_err(|e| ImageError::io(image, e)),
+            (Store::Archive(index), BlobKey::Member(name)) => index
+                .open_member(name)
+                .map_err(|e| ImageError::io(image, e)),
             (Store::RootTarball(path), _) => {
                 let file = std::fs::File::open(path).map_err(|e| ImageError::io(path, e))?;
                 Ok(Some(Box::new(file)))
@@ -362,7 +378,12 @@ impl Image {
         }
         tracing::debug!(reference, kind = kind.scheme(), "opening image");
         match kind {
-            SourceKind::OciDir => oci::open_layout(&parsed, Store::Directory(parsed.path.clone()), kind, options),
+            SourceKind::OciDir => oci::open_layout(
+                &parsed,
+                Store::Directory(parsed.path.clone()),
+                kind,
+                options,
+            ),
             SourceKind::OciArchive => {
                 let index = TarIndex::open(&parsed.path, reference)?;
                 oci::open_layout(&parsed, Store::Archive(index), kind, options)
@@ -375,7 +396,10 @@ impl Image {
 
     /// The diff_ids of the layers, bottom first, where known before reading.
     pub fn diff_ids(&self) -> Vec<Option<Digest>> {
-        self.layers.iter().map(|layer| layer.diff_id.clone()).collect()
+        self.layers
+            .iter()
+            .map(|layer| layer.diff_id.clone())
+            .collect()
     }
 }
 
@@ -384,7 +408,11 @@ fn detect_kind(path: &Path, reference: &str) -> Result<SourceKind> {
     let metadata = std::fs::metadata(path).map_err(|e| ImageError::io(path, e))?;
     if metadata.is_dir() {
         let is_layout = path.join("oci-layout").is_file() || path.join("index.json").is_file();
-        return Ok(if is_layout { SourceKind::OciDir } else { SourceKind::Dir });
+        return Ok(if is_layout {
+            SourceKind::OciDir
+        } else {
+            SourceKind::Dir
+        });
     }
 
     let mut head = [0u8; 512];
@@ -423,7 +451,11 @@ fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usiz
 }
 
 /// Parses a JSON metadata blob, naming the blob in the error.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], image: &str, what: &str) -> Result<T> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    image: &str,
+    what: &str,
+) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| ImageError::InvalidMetadata {
         image: image.to_owned(),
         what: what.to_owned(),
@@ -469,7 +501,12 @@ mod tests {
             variant: Some("v8".into()),
         };
         assert!(requested.matches(&candidate));
-        assert!(!"linux/amd64".parse::<Platform>().unwrap().matches(&candidate));
+        assert!(
+            !"linux/amd64"
+                .parse::<Platform>()
+                .unwrap()
+                .matches(&candidate)
+        );
         assert!("linux".parse::<Platform>().is_err());
     }
 }

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{BlobKey, Image, ImageConfig, ImageReference, Layer, OpenOptions, Platform, SourceKind, Store, MAX_METADATA_BLOB, parse_json};
+use super::{
+    BlobKey, Image, ImageConfig, ImageReference, Layer, MAX_METADATA_BLOB, OpenOptions, Platform,
+    SourceKind, Store, parse_json,
+};
 use crate::digest::Digest;
 use crate::error::{ImageError, Result};
 
@@ -112,7 +115,11 @@ fn read_metadata_blob(store: &Store, descriptor: &Descriptor, image: &str) -> Re
         return Err(ImageError::InvalidMetadata {
             image: image.to_owned(),
             what: format!("descriptor of {}", descriptor.digest),
-            reason: format!("size {} exceeds the {} bytes allowed for metadata", descriptor.size.unwrap_or(0), MAX_METADATA_BLOB),
+            reason: format!(
+                "size {} exceeds the {} bytes allowed for metadata",
+                descriptor.size.unwrap_or(0),
+                MAX_METADATA_BLOB
+            ),
         });
     }
     let Some(reader) = store.open(&BlobKey::Digest(descriptor.digest.clone()), image)? else {
@@ -160,7 +167,12 @@ fn read_index_json(store: &Store, image: &str) -> Result<Vec<u8>> {
 }
 
 /// Opens the image of an OCI layout selected by tag and platform.
-pub(crate) fn open_layout(reference: &ImageReference, store: Store, kind: SourceKind, options: &OpenOptions) -> Result<Image> {
+pub(crate) fn open_layout(
+    reference: &ImageReference,
+    store: Store,
+    kind: SourceKind,
+    options: &OpenOptions,
+) -> Result<Image> {
     let image = reference.text.as_str();
     let index: Index = parse_json(&read_index_json(&store, image)?, image, "index.json")?;
     let _ = index.media_type;
@@ -186,8 +198,15 @@ pub(crate) fn open_layout(reference: &ImageReference, store: Store, kind: Source
             .collect();
         return Err(ImageError::NoMatchingImage {
             image: image.to_owned(),
-            wanted: reference.tag.as_deref().map_or("any image".to_owned(), |tag| format!("tag {tag:?}")),
-            available: if tags.is_empty() { "no tagged images".to_owned() } else { tags.join(", ") },
+            wanted: reference
+                .tag
+                .as_deref()
+                .map_or("any image".to_owned(), |tag| format!("tag {tag:?}")),
+            available: if tags.is_empty() {
+                "no tagged images".to_owned()
+            } else {
+                tags.join(", ")
+            },
         });
     }
 
@@ -198,14 +217,28 @@ pub(crate) fn open_layout(reference: &ImageReference, store: Store, kind: Source
 /// Whether an index entry's name selects `tag`: the ref name itself, or a
 /// full `name:tag` reference ending in it.
 fn tag_matches(name: &str, tag: &str) -> bool {
-    name == tag || name.rsplit_once(':').is_some_and(|(_, suffix)| suffix == tag)
+    name == tag
+        || name
+            .rsplit_once(':')
+            .is_some_and(|(_, suffix)| suffix == tag)
 }
 
-fn expand(store: &Store, descriptor: Descriptor, name: Option<String>, image: &str, depth: usize, out: &mut Vec<Candidate>) -> Result<()> {
+fn expand(
+    store: &Store,
+    descriptor: Descriptor,
+    name: Option<String>,
+    image: &str,
+    depth: usize,
+    out: &mut Vec<Candidate>,
+) -> Result<()> {
     let media_type = descriptor.media_type.clone().unwrap_or_default();
     if media_type != OCI_INDEX && media_type != DOCKER_LIST {
         let platform = descriptor.platform.clone();
-        out.push(Candidate { descriptor, name, platform });
+        out.push(Candidate {
+            descriptor,
+            name,
+            platform,
+        });
         return Ok(());
     }
     if depth >= MAX_INDEX_DEPTH {
@@ -234,7 +267,10 @@ fn choose(candidates: Vec<Candidate>, options: &OpenOptions, image: &str) -> Res
     let describe = |list: &[Candidate]| {
         list.iter()
             .map(|c| {
-                let platform = c.platform.as_ref().map_or("unknown platform".to_owned(), Platform::to_string);
+                let platform = c
+                    .platform
+                    .as_ref()
+                    .map_or("unknown platform".to_owned(), Platform::to_string);
                 match &c.name {
                     Some(name) => format!("{name} ({platform})"),
                     None => format!("{} ({platform})", c.descriptor.digest),
@@ -250,7 +286,8 @@ fn choose(candidates: Vec<Candidate>, options: &OpenOptions, image: &str) -> Res
     if names.len() > 1 {
         return Err(ImageError::NoMatchingImage {
             image: image.to_owned(),
-            wanted: "a single image (the layout holds several; add :TAG to the reference)".to_owned(),
+            wanted: "a single image (the layout holds several; add :TAG to the reference)"
+                .to_owned(),
             available: describe(&candidates),
         });
     }
@@ -272,7 +309,13 @@ fn choose(candidates: Vec<Candidate>, options: &OpenOptions, image: &str) -> Res
         })
 }
 
-fn open_manifest(store: Store, chosen: Candidate, reference: &ImageReference, kind: SourceKind, options: &OpenOptions) -> Result<Image> {
+fn open_manifest(
+    store: Store,
+    chosen: Candidate,
+    reference: &ImageReference,
+    kind: SourceKind,
+    options: &OpenOptions,
+) -> Result<Image> {
     let image = reference.text.as_str();
     let descriptor = chosen.descriptor;
     let media_type = descriptor.media_type.clone().unwrap_or_default();
@@ -280,7 +323,9 @@ fn open_manifest(store: Store, chosen: Candidate, reference: &ImageReference, ki
         return Err(ImageError::Unsupported {
             image: image.to_owned(),
             what: "manifest type".to_owned(),
-            value: format!("{media_type} (Docker schema 1 is deprecated; convert the image with skopeo copy)"),
+            value: format!(
+                "{media_type} (Docker schema 1 is deprecated; convert the image with skopeo copy)"
+            ),
         });
     }
     if !media_type.is_empty() && media_type != OCI_MANIFEST && media_type != DOCKER_MANIFEST {
@@ -292,7 +337,11 @@ fn open_manifest(store: Store, chosen: Candidate, reference: &ImageReference, ki
     }
 
     let manifest_bytes = read_metadata_blob(&store, &descriptor, image)?;
-    let manifest: Manifest = parse_json(&manifest_bytes, image, &format!("manifest {}", descriptor.digest))?;
+    let manifest: Manifest = parse_json(
+        &manifest_bytes,
+        image,
+        &format!("manifest {}", descriptor.digest),
+    )?;
     if manifest.schema_version == Some(1) {
         return Err(ImageError::Unsupported {
             image: image.to_owned(),
@@ -309,12 +358,20 @@ fn open_manifest(store: Store, chosen: Candidate, reference: &ImageReference, ki
         });
     };
     let config_bytes = read_metadata_blob(&store, &config_descriptor, image)?;
-    let config: ImageConfig = parse_json(&config_bytes, image, &format!("image config {}", config_descriptor.digest))?;
+    let config: ImageConfig = parse_json(
+        &config_bytes,
+        image,
+        &format!("image config {}", config_descriptor.digest),
+    )?;
 
     // An index entry's platform already decided the choice; otherwise check
     // an explicit --platform against the config. A config without a variant
     // satisfies any requested variant.
-    if let Some(requested) = options.platform.as_ref().filter(|_| chosen.platform.is_none()) {
+    if let Some(requested) = options
+        .platform
+        .as_ref()
+        .filter(|_| chosen.platform.is_none())
+    {
         let actual = Platform {
             os: config.os.clone(),
             architecture: config.architecture.clone(),
@@ -343,19 +400,30 @@ fn open_manifest(store: Store, chosen: Candidate, reference: &ImageReference, ki
 }
 
 /// Pairs manifest layer descriptors with the config's diff_ids.
-fn layers_from(descriptors: &[Descriptor], config: &ImageConfig, image: &str, manifest: &Digest) -> Result<Vec<Layer>> {
+fn layers_from(
+    descriptors: &[Descriptor],
+    config: &ImageConfig,
+    image: &str,
+    manifest: &Digest,
+) -> Result<Vec<Layer>> {
     let diff_ids = &config.rootfs.diff_ids;
     if diff_ids.len() != descriptors.len() {
         return Err(ImageError::InvalidMetadata {
             image: image.to_owned(),
             what: format!("manifest {manifest}"),
-            reason: format!("it lists {} layers but the config has {} diff_ids", descriptors.len(), diff_ids.len()),
+            reason: format!(
+                "it lists {} layers but the config has {} diff_ids",
+                descriptors.len(),
+                diff_ids.len()
+            ),
         });
     }
     let mut layers = Vec::with_capacity(descriptors.len());
     for (descriptor, diff_id) in descriptors.iter().zip(diff_ids) {
         let media_type = descriptor.media_type.clone().unwrap_or_default();
-        if media_type.contains("encrypted") || !(media_type.is_empty() || media_type.contains("tar")) {
+        if media_type.contains("encrypted")
+            || !(media_type.is_empty() || media_type.contains("tar"))
+        {
             return Err(ImageError::Unsupported {
                 image: image.to_owned(),
                 what: format!("layer media type of {}", descriptor.digest),

@@ -57,7 +57,12 @@ pub(crate) fn open_tarball(reference: &ImageReference) -> Result<Image> {
 
 /// Builds the filesystem view of a directory. Symbolic links are recorded,
 /// never followed; devices, FIFOs and sockets are recorded, never opened.
-pub(crate) fn walk_directory(root: &Path, image: &str, capture: &CaptureFn, limits: &Limits) -> Result<Filesystem> {
+pub(crate) fn walk_directory(
+    root: &Path,
+    image: &str,
+    capture: &CaptureFn,
+    limits: &Limits,
+) -> Result<Filesystem> {
     let mut fs = Filesystem::new(Vec::new());
     let mut stack = vec![(root.to_path_buf(), String::new(), 0usize)];
     let mut entries = 0u64;
@@ -78,7 +83,11 @@ pub(crate) fn walk_directory(root: &Path, image: &str, capture: &CaptureFn, limi
                 });
             }
             let name = entry.file_name().to_string_lossy().into_owned();
-            let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
+            };
             let host_path = entry.path();
             let Ok(metadata) = std::fs::symlink_metadata(&host_path) else {
                 continue;
@@ -91,8 +100,16 @@ pub(crate) fn walk_directory(root: &Path, image: &str, capture: &CaptureFn, limi
                 }
                 fs.add_directory(&path, mode, 0)
             } else if file_type.is_symlink() {
-                let target = std::fs::read_link(&host_path).map_err(|e| ImageError::io(&host_path, e))?;
-                fs.add_entry(&path, FileKind::Symlink(target.to_string_lossy().into()), mode, 0, 0, None)
+                let target =
+                    std::fs::read_link(&host_path).map_err(|e| ImageError::io(&host_path, e))?;
+                fs.add_entry(
+                    &path,
+                    FileKind::Symlink(target.to_string_lossy().into()),
+                    mode,
+                    0,
+                    0,
+                    None,
+                )
             } else if file_type.is_file() {
                 let size = metadata.len();
                 let content = if size <= limits.max_captured_file && capture(&format!("/{path}")) {
@@ -101,11 +118,15 @@ pub(crate) fn walk_directory(root: &Path, image: &str, capture: &CaptureFn, limi
                         return Err(ImageError::LimitExceeded {
                             image: image.to_owned(),
                             layer: crate::digest::Digest::sha256_of(b""),
-                            reason: format!("package metadata files exceed {} bytes in total", limits.max_captured_total),
+                            reason: format!(
+                                "package metadata files exceed {} bytes in total",
+                                limits.max_captured_total
+                            ),
                             option: "--max-metadata-size",
                         });
                     }
-                    let bytes = std::fs::read(&host_path).map_err(|e| ImageError::io(&host_path, e))?;
+                    let bytes =
+                        std::fs::read(&host_path).map_err(|e| ImageError::io(&host_path, e))?;
                     Some(Arc::from(bytes))
                 } else {
                     None

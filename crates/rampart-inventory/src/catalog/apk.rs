@@ -38,7 +38,10 @@ pub fn parse(content: &[u8]) -> (Vec<ApkRecord>, usize) {
     let mut directory = String::new();
     let mut started = false;
 
-    let finish = |record: &mut ApkRecord, started: &mut bool, records: &mut Vec<ApkRecord>, skipped: &mut usize| {
+    let finish = |record: &mut ApkRecord,
+                  started: &mut bool,
+                  records: &mut Vec<ApkRecord>,
+                  skipped: &mut usize| {
         if *started {
             let record = std::mem::take(record);
             if is_printable_token(&record.name) && is_printable_token(&record.version) {
@@ -101,9 +104,10 @@ impl Cataloger for ApkCataloger {
         };
         let (records, skipped) = parse(&data.content);
         if skipped > 0 {
-            output
-                .warnings
-                .push(format!("{}: skipped {skipped} unreadable records", data.path));
+            output.warnings.push(format!(
+                "{}: skipped {skipped} unreadable records",
+                data.path
+            ));
         }
 
         let versions: Vec<_> = context
@@ -111,7 +115,11 @@ impl Cataloger for ApkCataloger {
             .history(DB_PATH)
             .iter()
             .map(|version| {
-                let keys: HashSet<(String, String)> = parse(&version.content).0.into_iter().map(|r| (r.name, r.version)).collect();
+                let keys: HashSet<(String, String)> = parse(&version.content)
+                    .0
+                    .into_iter()
+                    .map(|r| (r.name, r.version))
+                    .collect();
                 (version.layer, keys)
             })
             .collect();
@@ -119,14 +127,23 @@ impl Cataloger for ApkCataloger {
         let location = context.location(&data.path);
         let distro = context.distro_qualifier(true);
         for record in records {
-            let introduced = introduced_in(&versions, &(record.name.clone(), record.version.clone())).and_then(|layer| context.diff_id(layer));
-            let upstream = record.origin.as_deref().filter(|origin| *origin != record.name);
+            let introduced =
+                introduced_in(&versions, &(record.name.clone(), record.version.clone()))
+                    .and_then(|layer| context.diff_id(layer));
+            let upstream = record
+                .origin
+                .as_deref()
+                .filter(|origin| *origin != record.name);
             let purl = purl::build(
                 "apk",
                 Some(context.distro.map_or("alpine", |d| d.id.as_str())),
                 &record.name,
                 &record.version,
-                &[("arch", record.architecture.as_deref()), ("distro", distro.as_deref()), ("upstream", upstream)],
+                &[
+                    ("arch", record.architecture.as_deref()),
+                    ("distro", distro.as_deref()),
+                    ("upstream", upstream),
+                ],
             );
             output.packages.push(Package {
                 package_type: PackageType::Apk,

@@ -53,7 +53,14 @@ impl DpkgEntry {
         // Status is "WANT FLAG STATE", e.g. "install ok installed".
         matches!(
             status.split_whitespace().nth(2),
-            Some("installed" | "unpacked" | "half-configured" | "half-installed" | "triggers-awaited" | "triggers-pending")
+            Some(
+                "installed"
+                    | "unpacked"
+                    | "half-configured"
+                    | "half-installed"
+                    | "triggers-awaited"
+                    | "triggers-pending"
+            )
         )
     }
 
@@ -62,7 +69,10 @@ impl DpkgEntry {
     pub fn source(&self) -> (String, String) {
         match self.source.as_deref().map(str::trim) {
             Some(source) if !source.is_empty() => match source.split_once('(') {
-                Some((name, version)) => (name.trim().to_owned(), version.trim_end_matches(')').trim().to_owned()),
+                Some((name, version)) => (
+                    name.trim().to_owned(),
+                    version.trim_end_matches(')').trim().to_owned(),
+                ),
                 None => (source.to_owned(), self.version.clone()),
             },
             _ => (self.package.clone(), self.version.clone()),
@@ -104,7 +114,11 @@ pub fn parse(content: &[u8]) -> (Vec<DpkgEntry>, usize) {
             continue;
         };
         let (key, value) = (&line[..colon], &line[colon + 1..]);
-        let keep = |value: &[u8]| String::from_utf8_lossy(&value[..value.len().min(MAX_FIELD)]).trim().to_owned();
+        let keep = |value: &[u8]| {
+            String::from_utf8_lossy(&value[..value.len().min(MAX_FIELD)])
+                .trim()
+                .to_owned()
+        };
         match key {
             b"Package" => current.package = keep(value),
             b"Version" => current.version = keep(value),
@@ -127,7 +141,11 @@ pub fn parse_copyright(content: &[u8]) -> Vec<String> {
     for line in lines(content) {
         let line = String::from_utf8_lossy(line);
         if let Some(value) = line.strip_prefix("License:") {
-            for token in value.split([',']).flat_map(|part| part.split(" or ")).flat_map(|part| part.split(" and ")) {
+            for token in value
+                .split([','])
+                .flat_map(|part| part.split(" or "))
+                .flat_map(|part| part.split(" and "))
+            {
                 let token = token.trim().trim_end_matches('.');
                 if !token.is_empty() && token.len() <= 64 && !token.contains(' ') {
                     licenses.insert(token.to_owned());
@@ -149,7 +167,12 @@ pub fn parse_copyright(content: &[u8]) -> Vec<String> {
 }
 
 impl DpkgCataloger {
-    fn owned_files(&self, context: &CatalogContext, entry: &DpkgEntry, distroless: bool) -> Vec<String> {
+    fn owned_files(
+        &self,
+        context: &CatalogContext,
+        entry: &DpkgEntry,
+        distroless: bool,
+    ) -> Vec<String> {
         let fs = context.fs;
         let read = |path: &str| fs.read(path).ok().flatten();
         if distroless {
@@ -165,15 +188,22 @@ impl DpkgCataloger {
                 .collect();
         }
 
-        let arch_name = entry.architecture.as_deref().map(|arch| format!("{}:{arch}", entry.package));
-        let list = read(&format!("{INFO}/{}.list", entry.package)).or_else(|| arch_name.and_then(|name| read(&format!("{INFO}/{name}.list"))));
+        let arch_name = entry
+            .architecture
+            .as_deref()
+            .map(|arch| format!("{}:{arch}", entry.package));
+        let list = read(&format!("{INFO}/{}.list", entry.package))
+            .or_else(|| arch_name.and_then(|name| read(&format!("{INFO}/{name}.list"))));
         let Some(list) = list else {
             return Vec::new();
         };
         lines(&list.content)
             .map(|line| String::from_utf8_lossy(line).trim().to_owned())
             .filter(|path| path.starts_with('/') && path != "/.")
-            .filter(|path| fs.lstat(path).is_none_or(|info| info.kind != rampart_image::FileKind::Directory))
+            .filter(|path| {
+                fs.lstat(path)
+                    .is_none_or(|info| info.kind != rampart_image::FileKind::Directory)
+            })
             .collect()
     }
 
@@ -184,7 +214,14 @@ impl DpkgCataloger {
         }
     }
 
-    fn package(&self, context: &CatalogContext, entry: DpkgEntry, database: &str, introduced: Option<String>, distroless: bool) -> Package {
+    fn package(
+        &self,
+        context: &CatalogContext,
+        entry: DpkgEntry,
+        database: &str,
+        introduced: Option<String>,
+        distroless: bool,
+    ) -> Package {
         let (source_name, source_version) = entry.source();
         let upstream = if source_name == entry.package {
             None
@@ -200,11 +237,18 @@ impl DpkgCataloger {
             Some(namespace),
             &entry.package,
             &entry.version,
-            &[("arch", entry.architecture.as_deref()), ("distro", distro.as_deref()), ("upstream", upstream.as_deref())],
+            &[
+                ("arch", entry.architecture.as_deref()),
+                ("distro", distro.as_deref()),
+                ("upstream", upstream.as_deref()),
+            ],
         );
         let files = self.owned_files(context, &entry, distroless);
         let licenses = self.licenses(context, &entry.package);
-        let epoch = entry.version.split_once(':').and_then(|(epoch, _)| epoch.parse().ok());
+        let epoch = entry
+            .version
+            .split_once(':')
+            .and_then(|(epoch, _)| epoch.parse().ok());
         Package {
             package_type: PackageType::Deb,
             name: entry.package,
@@ -226,7 +270,11 @@ impl DpkgCataloger {
 type Key = (String, String, Option<String>);
 
 fn key_of(entry: &DpkgEntry) -> Key {
-    (entry.package.clone(), entry.version.clone(), entry.architecture.clone())
+    (
+        entry.package.clone(),
+        entry.version.clone(),
+        entry.architecture.clone(),
+    )
 }
 
 impl Cataloger for DpkgCataloger {
@@ -256,18 +304,27 @@ impl Cataloger for DpkgCataloger {
             Ok(Some(data)) => {
                 let (entries, skipped) = parse(&data.content);
                 if skipped > 0 {
-                    output.warnings.push(format!("{}: skipped {skipped} paragraphs without a valid Package and Version", data.path));
+                    output.warnings.push(format!(
+                        "{}: skipped {skipped} paragraphs without a valid Package and Version",
+                        data.path
+                    ));
                 }
                 let versions: Vec<_> = fs
                     .history(STATUS)
                     .iter()
                     .map(|version| {
-                        let keys: HashSet<Key> = parse(&version.content).0.iter().filter(|e| e.is_installed()).map(key_of).collect();
+                        let keys: HashSet<Key> = parse(&version.content)
+                            .0
+                            .iter()
+                            .filter(|e| e.is_installed())
+                            .map(key_of)
+                            .collect();
                         (version.layer, keys)
                     })
                     .collect();
                 for entry in entries.into_iter().filter(DpkgEntry::is_installed) {
-                    let introduced = introduced_in(&versions, &key_of(&entry)).and_then(|layer| context.diff_id(layer));
+                    let introduced = introduced_in(&versions, &key_of(&entry))
+                        .and_then(|layer| context.diff_id(layer));
                     let package = self.package(context, entry, &data.path, introduced, false);
                     output.packages.push(package);
                 }
@@ -281,7 +338,10 @@ impl Cataloger for DpkgCataloger {
         };
         for file in listing {
             let name = file.path.rsplit('/').next().unwrap_or_default();
-            if name.ends_with(".md5sums") || name.starts_with('.') || file.kind == rampart_image::FileKind::Directory {
+            if name.ends_with(".md5sums")
+                || name.starts_with('.')
+                || file.kind == rampart_image::FileKind::Directory
+            {
                 continue;
             }
             let data = match fs.read(&file.path) {
@@ -294,7 +354,10 @@ impl Cataloger for DpkgCataloger {
             };
             let (entries, skipped) = parse(&data.content);
             if skipped > 0 {
-                output.warnings.push(format!("{}: skipped {skipped} paragraphs without a valid Package and Version", data.path));
+                output.warnings.push(format!(
+                    "{}: skipped {skipped} paragraphs without a valid Package and Version",
+                    data.path
+                ));
             }
             let introduced = Some(data.layer).and_then(|layer| context.diff_id(layer));
             for entry in entries.into_iter().filter(DpkgEntry::is_installed) {
@@ -313,9 +376,16 @@ mod tests {
     fn deinstalled_paragraphs_are_not_installed() {
         let status = b"Package: libexample1\nStatus: install ok installed\nArchitecture: amd64\nSource: example-src\nVersion: 2.4.1-3\n\nPackage: gnupg\nStatus: deinstall ok config-files\nArchitecture: all\nVersion: 2.2.40-1.1\n";
         let (entries, _) = parse(status);
-        let installed: Vec<_> = entries.iter().filter(|e| e.is_installed()).map(|e| e.package.as_str()).collect();
+        let installed: Vec<_> = entries
+            .iter()
+            .filter(|e| e.is_installed())
+            .map(|e| e.package.as_str())
+            .collect();
         assert_eq!(installed, ["libexample1"]);
-        assert_eq!(entries[0].source(), ("example-src".to_owned(), "2.4.1-3".to_owned()));
+        assert_eq!(
+            entries[0].source(),
+            ("example-src".to_owned(), "2.4.1-3".to_owned())
+        );
     }
 
     #[test]
@@ -326,7 +396,10 @@ mod tests {
             source: Some("util-linux (2.38.1-5)".into()),
             ..DpkgEntry::default()
         };
-        assert_eq!(entry.source(), ("util-linux".to_owned(), "2.38.1-5".to_owned()));
+        assert_eq!(
+            entry.source(),
+            ("util-linux".to_owned(), "2.38.1-5".to_owned())
+        );
     }
 
     #[test]
@@ -349,6 +422,9 @@ mod tests {
     #[test]
     fn copyright_licenses() {
         let text = b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-2+\n\nFiles: lib/*\nLicense: LGPL-2.1 or Artistic\n\nLicense: GPL-2+\n On Debian systems, see /usr/share/common-licenses/GPL-2.\n";
-        assert_eq!(parse_copyright(text), ["Artistic", "GPL-2", "GPL-2+", "LGPL-2.1"]);
+        assert_eq!(
+            parse_copyright(text),
+            ["Artistic", "GPL-2", "GPL-2+", "LGPL-2.1"]
+        );
     }
 }

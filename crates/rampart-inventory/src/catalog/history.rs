@@ -9,7 +9,10 @@ use rampart_image::LayerIndex;
 /// package database: the layer that introduced the package as the final
 /// image has it. `versions` holds, oldest first, each version's layer and the
 /// keys (name, version, architecture) it lists.
-pub(crate) fn introduced_in<K: Eq + Hash>(versions: &[(LayerIndex, HashSet<K>)], key: &K) -> Option<LayerIndex> {
+pub(crate) fn introduced_in<K: Eq + Hash>(
+    versions: &[(LayerIndex, HashSet<K>)],
+    key: &K,
+) -> Option<LayerIndex> {
     let mut introduced = None;
     for (layer, keys) in versions.iter().rev() {
         if !keys.contains(key) {

@@ -23,7 +23,10 @@ impl CatalogContext<'_> {
     /// The location of a file: its path and the diff_id of the layer that
     /// last wrote it.
     pub fn location(&self, path: &str) -> Location {
-        let layer = self.fs.stat(path).and_then(|info| self.fs.diff_id(info.layer).map(ToString::to_string));
+        let layer = self
+            .fs
+            .stat(path)
+            .and_then(|info| self.fs.diff_id(info.layer).map(ToString::to_string));
         Location {
             path: path.to_owned(),
             layer_diff_id: layer,
@@ -73,16 +76,22 @@ pub trait Cataloger: Sync {
 }
 
 /// Every cataloger, in the order they run.
-pub static CATALOGERS: &[&dyn Cataloger] = &[&apk::ApkCataloger, &dpkg::DpkgCataloger, &rpm::RpmCataloger];
+pub static CATALOGERS: &[&dyn Cataloger] =
+    &[&apk::ApkCataloger, &dpkg::DpkgCataloger, &rpm::RpmCataloger];
 
 /// Splits `text` into lines, accepting `\n` and `\r\n`.
 pub(crate) fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
-    text.split(|&b| b == b'\n').map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+    text.split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
 }
 
 /// Whether a package name or version read from a database is plausible:
 /// non-empty, printable, without whitespace. Garbage bytes in a damaged
 /// database fail this.
 pub(crate) fn is_printable_token(text: &str) -> bool {
-    !text.is_empty() && text.len() <= 1024 && text.chars().all(|c| !c.is_control() && !c.is_whitespace() && c != '\u{FFFD}')
+    !text.is_empty()
+        && text.len() <= 1024
+        && text
+            .chars()
+            .all(|c| !c.is_control() && !c.is_whitespace() && c != '\u{FFFD}')
 }

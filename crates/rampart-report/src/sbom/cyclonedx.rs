@@ -130,7 +130,10 @@ struct Property {
 }
 
 fn property(name: impl Into<String>, value: impl Into<String>) -> Property {
-    Property { name: name.into(), value: value.into() }
+    Property {
+        name: name.into(),
+        value: value.into(),
+    }
 }
 
 /// Renders the CycloneDX 1.6 JSON BOM, pretty-printed, ending with a newline.
@@ -156,7 +159,9 @@ pub fn render(inventory: &Inventory, meta: &DocumentMeta) -> String {
         version: 1,
         metadata: Metadata {
             timestamp: meta.timestamp_rfc3339(),
-            tools: Tools { components: vec![tool_component(meta)] },
+            tools: Tools {
+                components: vec![tool_component(meta)],
+            },
             component: image_component(&inventory.source),
         },
         components,
@@ -170,7 +175,7 @@ fn tool_component(meta: &DocumentMeta) -> Component {
         name: "rampart".to_owned(),
         version: Some(meta.tool_version.clone()),
         external_references: vec![ExternalReference {
-            url: env!("CARGO_PKG_REPOSITORY").to_owned(),
+            url: crate::PROJECT_URL.to_owned(),
             reference_type: "vcs",
         }],
         ..Component::default()
@@ -184,7 +189,11 @@ fn image_component(source: &SourceInfo) -> Component {
 
     let bom_ref = purl.clone().unwrap_or_else(|| {
         let mut hasher = Sha256::new();
-        for field in [source.kind.as_str(), source.name.as_str(), version.as_deref().unwrap_or("")] {
+        for field in [
+            source.kind.as_str(),
+            source.name.as_str(),
+            version.as_deref().unwrap_or(""),
+        ] {
             hasher.update((field.len() as u64).to_le_bytes());
             hasher.update(field.as_bytes());
         }
@@ -208,12 +217,21 @@ fn image_component(source: &SourceInfo) -> Component {
         properties.push(property("rampart:image:architecture", architecture));
     }
     for (index, layer) in source.layers.iter().enumerate() {
-        properties.push(property(format!("rampart:image:layer:{index}:diffID"), &layer.diff_id));
+        properties.push(property(
+            format!("rampart:image:layer:{index}:diffID"),
+            &layer.diff_id,
+        ));
         if let Some(digest) = &layer.digest {
-            properties.push(property(format!("rampart:image:layer:{index}:digest"), digest));
+            properties.push(property(
+                format!("rampart:image:layer:{index}:digest"),
+                digest,
+            ));
         }
         if let Some(size) = layer.size {
-            properties.push(property(format!("rampart:image:layer:{index}:size"), size.to_string()));
+            properties.push(property(
+                format!("rampart:image:layer:{index}:size"),
+                size.to_string(),
+            ));
         }
         properties.push(property(
             format!("rampart:image:layer:{index}:uncompressedSize"),
@@ -225,7 +243,11 @@ fn image_component(source: &SourceInfo) -> Component {
         bom_ref: Some(bom_ref),
         // Syft types directory sources as `file`; a root filesystem tarball
         // is not an image either.
-        component_type: if is_image(source) { "container" } else { "file" },
+        component_type: if is_image(source) {
+            "container"
+        } else {
+            "file"
+        },
         name: source.name.clone(),
         version,
         purl,
@@ -281,7 +303,10 @@ fn with_qualifier(purl: &str, key: &str, value: &str) -> String {
     };
 
     let new_pair = format!("{key}={value}");
-    let mut pairs: Vec<&str> = qualifiers.split('&').filter(|pair| !pair.is_empty()).collect();
+    let mut pairs: Vec<&str> = qualifiers
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .collect();
     pairs.push(&new_pair);
     pairs.sort_by_key(|pair| pair.split('=').next().unwrap_or(""));
 
@@ -298,14 +323,23 @@ fn package_component(package: &Package, bom_ref: String, license_refs: &LicenseR
     let supplier = contact.map(|contact| OrganizationalEntity {
         name: contact.name,
         url: contact.url.into_iter().collect(),
-        contact: contact.email.into_iter().map(|email| OrganizationalContact { email }).collect(),
+        contact: contact
+            .email
+            .into_iter()
+            .map(|email| OrganizationalContact { email })
+            .collect(),
     });
 
     Component {
         bom_ref: Some(bom_ref),
         component_type: "library",
         supplier,
-        publisher: package.maintainer.as_deref().map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned),
+        publisher: package
+            .maintainer
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned),
         name: package.name.clone(),
         version: Some(package.version.clone()),
         licenses: license_choices(package, license_refs),
@@ -322,17 +356,23 @@ fn package_component(package: &Package, bom_ref: String, license_refs: &LicenseR
 /// itself does not define them.
 fn license_choices(package: &Package, license_refs: &LicenseRefs) -> Vec<LicenseChoice> {
     let expressions = package_licenses(package);
-    let all_single = expressions
-        .iter()
-        .all(|expression| expression.as_listed_id().is_some() || matches!(expression, Expression::Named(_)));
+    let all_single = expressions.iter().all(|expression| {
+        expression.as_listed_id().is_some() || matches!(expression, Expression::Named(_))
+    });
 
     if all_single {
         return expressions
             .into_iter()
             .map(|expression| {
                 let license = match expression {
-                    Expression::Named(name) => License { id: None, name: Some(name) },
-                    other => License { id: other.as_listed_id(), name: None },
+                    Expression::Named(name) => License {
+                        id: None,
+                        name: Some(name),
+                    },
+                    other => License {
+                        id: other.as_listed_id(),
+                        name: None,
+                    },
                 };
                 LicenseChoice::License { license }
             })
@@ -341,19 +381,27 @@ fn license_choices(package: &Package, license_refs: &LicenseRefs) -> Vec<License
 
     // A package's entries each cover part of it, so all of them apply.
     Expression::all_of(expressions)
-        .map(|expression| LicenseChoice::Expression { expression: expression.to_spdx(license_refs) })
+        .map(|expression| LicenseChoice::Expression {
+            expression: expression.to_spdx(license_refs),
+        })
         .into_iter()
         .collect()
 }
 
 fn package_properties(package: &Package) -> Vec<Property> {
-    let mut properties = vec![property("syft:package:type", package.package_type.purl_type())];
+    let mut properties = vec![property(
+        "syft:package:type",
+        package.package_type.purl_type(),
+    )];
 
     for (index, location) in package.locations.iter().enumerate() {
         if let Some(layer) = &location.layer_diff_id {
             properties.push(property(format!("syft:location:{index}:layerID"), layer));
         }
-        properties.push(property(format!("syft:location:{index}:path"), &location.path));
+        properties.push(property(
+            format!("syft:location:{index}:path"),
+            &location.path,
+        ));
     }
 
     // Syft's names for these facts, from its apk, dpkg and rpm metadata.
@@ -400,11 +448,17 @@ fn package_properties(package: &Package) -> Vec<Property> {
 /// VERSION and RELEASE, so the last `-` separates them.
 fn rpm_release(version: &str) -> Option<&str> {
     let without_epoch = version.split_once(':').map_or(version, |(_, rest)| rest);
-    without_epoch.rsplit_once('-').map(|(_, release)| release).filter(|r| !r.is_empty())
+    without_epoch
+        .rsplit_once('-')
+        .map(|(_, release)| release)
+        .filter(|r| !r.is_empty())
 }
 
 fn distro_component(distro: &Distro) -> Component {
-    let version = distro.version_id.clone().or_else(|| distro.point_release.clone());
+    let version = distro
+        .version_id
+        .clone()
+        .or_else(|| distro.point_release.clone());
     let bom_ref = match &version {
         Some(version) => format!("os:{}@{version}", distro.id),
         None => format!("os:{}", distro.id),
@@ -437,7 +491,11 @@ fn distro_component(distro: &Distro) -> Component {
         name: distro.id.clone(),
         version: version.clone(),
         description: distro.pretty_name.clone(),
-        swid: Some(Swid { tag_id: distro.id.clone(), name: distro.id.clone(), version }),
+        swid: Some(Swid {
+            tag_id: distro.id.clone(),
+            name: distro.id.clone(),
+            version,
+        }),
         properties,
         ..Component::default()
     }
@@ -450,14 +508,21 @@ mod tests {
     #[test]
     fn qualifier_inserted_in_order() {
         assert_eq!(
-            with_qualifier("pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.3", "package-id", "ab"),
+            with_qualifier(
+                "pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.3",
+                "package-id",
+                "ab"
+            ),
             "pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.3&package-id=ab"
         );
         assert_eq!(
             with_qualifier("pkg:deb/debian/a@1?arch=all&upstream=b", "package-id", "ab"),
             "pkg:deb/debian/a@1?arch=all&package-id=ab&upstream=b"
         );
-        assert_eq!(with_qualifier("pkg:rpm/redhat/a@1", "package-id", "ab"), "pkg:rpm/redhat/a@1?package-id=ab");
+        assert_eq!(
+            with_qualifier("pkg:rpm/redhat/a@1", "package-id", "ab"),
+            "pkg:rpm/redhat/a@1?package-id=ab"
+        );
     }
 
     #[test]

@@ -35,7 +35,10 @@ struct Tool<'a> {
 pub fn render(inventory: &Inventory, meta: &DocumentMeta) -> String {
     let document = Document {
         schema: SCHEMA,
-        tool: Tool { name: "rampart", version: &meta.tool_version },
+        tool: Tool {
+            name: "rampart",
+            version: &meta.tool_version,
+        },
         timestamp: meta.timestamp_rfc3339(),
         source: &inventory.source,
         distro: inventory.distro.as_ref(),
@@ -49,7 +52,8 @@ pub fn render(inventory: &Inventory, meta: &DocumentMeta) -> String {
 pub(crate) fn to_pretty_string<T: Serialize>(value: &T) -> String {
     // serde_json fails only on maps with non-string keys and on Serialize
     // impls that return errors; the document types here have neither.
-    let mut text = serde_json::to_string_pretty(value).expect("SBOM document types always serialize to JSON");
+    let mut text =
+        serde_json::to_string_pretty(value).expect("SBOM document types always serialize to JSON");
     text.push('\n');
     text
 }

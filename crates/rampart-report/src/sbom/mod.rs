@@ -26,7 +26,11 @@ pub(crate) fn compare_packages(a: &Package, b: &Package) -> Ordering {
         .then_with(|| a.locations.cmp(&b.locations))
         // Only exact duplicates in the fields above reach this, so the cost
         // of serializing is rare.
-        .then_with(|| serde_json::to_string(a).ok().cmp(&serde_json::to_string(b).ok()))
+        .then_with(|| {
+            serde_json::to_string(a)
+                .ok()
+                .cmp(&serde_json::to_string(b).ok())
+        })
 }
 
 /// 16 hex digits that identify a package within one image: the SHA-256 of
@@ -68,18 +72,33 @@ impl Contact {
             .and_then(|rest| rest.rsplit_once('<'))
             .map(|(name, address)| (name.trim(), address.trim()));
         let Some((name, address)) = bracketed else {
-            return Some(Contact { name: text.to_owned(), email: None, url: None });
+            return Some(Contact {
+                name: text.to_owned(),
+                email: None,
+                url: None,
+            });
         };
 
         let name = if name.is_empty() { address } else { name };
-        let is_email = address.contains('@') && !address.contains(char::is_whitespace) && !address.contains("://");
         let is_url = address.contains("://") && !address.contains(char::is_whitespace);
+        let is_email = !is_url && looks_like_email(address);
         Some(Contact {
             name: name.to_owned(),
             email: is_email.then(|| address.to_owned()),
             url: is_url.then(|| address.to_owned()),
         })
     }
+}
+
+/// A rough RFC 5322 `addr-spec` check: one `@` with text on both sides and
+/// no whitespace or bracket characters. An address that fails stays in the
+/// raw maintainer text but is not written where a schema expects an email.
+fn looks_like_email(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    let forbidden = |c: char| c.is_whitespace() || "<>()[],;\"".contains(c);
+    !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !address.contains(forbidden)
 }
 
 /// How the sources name the file a package was read from.
@@ -106,7 +125,10 @@ pub(crate) fn is_image(source: &SourceInfo) -> bool {
 /// The version that SBOMs give the image: the manifest digest (as Syft does),
 /// else the image ID, which a docker archive has alone.
 pub(crate) fn image_version(source: &SourceInfo) -> Option<&str> {
-    source.manifest_digest.as_deref().or(source.image_id.as_deref())
+    source
+        .manifest_digest
+        .as_deref()
+        .or(source.image_id.as_deref())
 }
 
 /// The package URL of the image under the purl `oci` type:
@@ -120,14 +142,20 @@ pub(crate) fn image_version(source: &SourceInfo) -> Option<&str> {
 pub(crate) fn oci_purl(source: &SourceInfo) -> Option<String> {
     let digest = source.manifest_digest.as_deref()?;
     let (repository, tag) = source.tags.iter().find_map(|tag| split_repository(tag))?;
-    let name = repository.rsplit('/').next().filter(|n| !n.is_empty())?.to_ascii_lowercase();
+    let name = repository
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())?
+        .to_ascii_lowercase();
 
     // The purl spec wants the registry host in `repository_url`; a short
     // docker name such as `alpine` has none, and guessing docker.io would add
     // a fact the image does not contain.
     let first_segment = repository.split('/').next().unwrap_or("");
     let has_registry = repository.contains('/')
-        && (first_segment.contains('.') || first_segment.contains(':') || first_segment == "localhost");
+        && (first_segment.contains('.')
+            || first_segment.contains(':')
+            || first_segment == "localhost");
 
     let mut qualifiers: Vec<(&str, String)> = Vec::new();
     if let Some(arch) = source.architecture.as_deref().filter(|a| !a.is_empty()) {
@@ -140,7 +168,11 @@ pub(crate) fn oci_purl(source: &SourceInfo) -> Option<String> {
         qualifiers.push(("tag", purl_encode(tag, b"")));
     }
 
-    let mut purl = format!("pkg:oci/{}@{}", purl_encode(&name, b""), purl_encode(digest, b""));
+    let mut purl = format!(
+        "pkg:oci/{}@{}",
+        purl_encode(&name, b""),
+        purl_encode(digest, b"")
+    );
     for (index, (key, value)) in qualifiers.iter().enumerate() {
         purl.push(if index == 0 { '?' } else { '&' });
         purl.push_str(key);
@@ -155,7 +187,9 @@ pub(crate) fn oci_purl(source: &SourceInfo) -> Option<String> {
 fn split_repository(reference: &str) -> Option<(&str, Option<&str>)> {
     let reference = reference.split('@').next().unwrap_or(reference);
     let last_slash = reference.rfind('/');
-    let tag_colon = reference.rfind(':').filter(|colon| last_slash.is_none_or(|slash| *colon > slash));
+    let tag_colon = reference
+        .rfind(':')
+        .filter(|colon| last_slash.is_none_or(|slash| *colon > slash));
     match tag_colon {
         Some(colon) => {
             let repository = &reference[..colon];
@@ -228,34 +262,59 @@ mod tests {
         assert_eq!(Contact::parse("  "), None);
         assert_eq!(
             Contact::parse("Debian QA Group"),
-            Some(Contact { name: "Debian QA Group".to_owned(), email: None, url: None })
+            Some(Contact {
+                name: "Debian QA Group".to_owned(),
+                email: None,
+                url: None
+            })
+        );
+        let broken = Contact::parse("Jane Doe <jane@>");
+        assert_eq!(
+            broken.map(|c| (c.name, c.email)),
+            Some(("Jane Doe".to_owned(), None))
         );
         let only_address = Contact::parse("<qa@debian.org>");
-        assert_eq!(only_address.map(|c| c.name), Some("qa@debian.org".to_owned()));
+        assert_eq!(
+            only_address.map(|c| c.name),
+            Some("qa@debian.org".to_owned())
+        );
     }
 
     #[test]
     fn oci_purl_full_reference() {
-        let purl = oci_purl(&source(&["docker.io/library/alpine:3.20"], Some("sha256:abc")));
+        let purl = oci_purl(&source(
+            &["docker.io/library/alpine:3.20"],
+            Some("sha256:abc"),
+        ));
         assert_eq!(
             purl.as_deref(),
-            Some("pkg:oci/alpine@sha256%3Aabc?arch=amd64&repository_url=docker.io/library/alpine&tag=3.20")
+            Some(
+                "pkg:oci/alpine@sha256%3Aabc?arch=amd64&repository_url=docker.io/library/alpine&tag=3.20"
+            )
         );
     }
 
     #[test]
     fn oci_purl_registry_port() {
-        let purl = oci_purl(&source(&["localhost:5000/team/app:1.0"], Some("sha256:abc")));
+        let purl = oci_purl(&source(
+            &["localhost:5000/team/app:1.0"],
+            Some("sha256:abc"),
+        ));
         assert_eq!(
             purl.as_deref(),
-            Some("pkg:oci/app@sha256%3Aabc?arch=amd64&repository_url=localhost:5000/team/app&tag=1.0")
+            Some(
+                "pkg:oci/app@sha256%3Aabc?arch=amd64&repository_url=localhost:5000/team/app&tag=1.0"
+            )
         );
     }
 
     #[test]
     fn oci_purl_short_name() {
         let purl = oci_purl(&source(&["alpine:3.20"], Some("sha256:abc")));
-        assert_eq!(purl.as_deref(), Some("pkg:oci/alpine@sha256%3Aabc?arch=amd64&tag=3.20"));
+        assert_eq!(
+            purl.as_deref(),
+            Some("pkg:oci/alpine@sha256%3Aabc?arch=amd64&tag=3.20")
+        );
     }
 
     #[test]

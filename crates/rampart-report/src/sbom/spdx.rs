@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use rampart_inventory::{Distro, Inventory, Package, SourceInfo};
 use serde::Serialize;
 
-use super::{Contact, database_name, image_version, is_image, oci_purl, package_id, sorted_packages};
+use super::{
+    Contact, database_name, image_version, is_image, oci_purl, package_id, sorted_packages,
+};
 use crate::license::{Expression, LICENSE_LIST_VERSION, LicenseRefs, package_licenses};
 use crate::meta::DocumentMeta;
 
@@ -158,9 +160,19 @@ fn document_name(source: &SourceInfo) -> &str {
 fn document_namespace(source: &SourceInfo, serial: &str) -> String {
     let slug: String = document_name(source)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
-    format!("{}/spdx/{}-{serial}", env!("CARGO_PKG_REPOSITORY"), slug.trim_matches('-'))
+    format!(
+        "{}/spdx/{}-{serial}",
+        crate::PROJECT_URL,
+        slug.trim_matches('-')
+    )
 }
 
 fn root_package(source: &SourceInfo) -> SpdxPackage {
@@ -168,7 +180,12 @@ fn root_package(source: &SourceInfo) -> SpdxPackage {
     let external_refs = oci_purl(source).map(purl_ref).into_iter().collect();
     SpdxPackage {
         name: document_name(source).to_owned(),
-        spdx_id: if image { "SPDXRef-Image" } else { "SPDXRef-Source" }.to_owned(),
+        spdx_id: if image {
+            "SPDXRef-Image"
+        } else {
+            "SPDXRef-Source"
+        }
+        .to_owned(),
         version_info: image_version(source).map(str::to_owned),
         supplier: NOASSERTION.to_owned(),
         download_location: NOASSERTION,
@@ -198,7 +215,11 @@ fn package_spdx_ids(packages: &[&Package]) -> Vec<String> {
             );
             let count = counts.entry(base.clone()).or_default();
             *count += 1;
-            if *count > 1 { format!("{base}-{count}") } else { base }
+            if *count > 1 {
+                format!("{base}-{count}")
+            } else {
+                base
+            }
         })
         .collect()
 }
@@ -207,22 +228,41 @@ fn package_spdx_ids(packages: &[&Package]) -> Vec<String> {
 fn idstring(text: &str) -> String {
     let mapped: String = text
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let trimmed = mapped.trim_matches('-');
-    if trimmed.is_empty() { "unnamed".to_owned() } else { trimmed.to_owned() }
+    if trimmed.is_empty() {
+        "unnamed".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
 }
 
 fn package_entry(package: &Package, spdx_id: String, license_refs: &LicenseRefs) -> SpdxPackage {
-    let license_declared = Expression::all_of(package_licenses(package))
-        .map_or_else(|| NOASSERTION.to_owned(), |expression| expression.to_spdx(license_refs));
-    let external_refs = (!package.purl.is_empty()).then(|| purl_ref(package.purl.clone())).into_iter().collect();
+    let license_declared = Expression::all_of(package_licenses(package)).map_or_else(
+        || NOASSERTION.to_owned(),
+        |expression| expression.to_spdx(license_refs),
+    );
+    let external_refs = (!package.purl.is_empty())
+        .then(|| purl_ref(package.purl.clone()))
+        .into_iter()
+        .collect();
 
     SpdxPackage {
         name: package.name.clone(),
         spdx_id,
         version_info: Some(package.version.clone()),
-        supplier: package.maintainer.as_deref().and_then(Contact::parse).map_or_else(|| NOASSERTION.to_owned(), supplier_text),
+        supplier: package
+            .maintainer
+            .as_deref()
+            .and_then(Contact::parse)
+            .map_or_else(|| NOASSERTION.to_owned(), supplier_text),
         download_location: NOASSERTION,
         files_analyzed: false,
         source_info: source_info(package),
@@ -276,9 +316,16 @@ fn purl_ref(purl: String) -> ExternalRef {
 }
 
 fn distro_package(distro: &Distro) -> SpdxPackage {
-    let version = distro.version_id.clone().or_else(|| distro.point_release.clone());
+    let version = distro
+        .version_id
+        .clone()
+        .or_else(|| distro.point_release.clone());
     let spdx_id = match &version {
-        Some(version) => format!("SPDXRef-OperatingSystem-{}-{}", idstring(&distro.id), idstring(version)),
+        Some(version) => format!(
+            "SPDXRef-OperatingSystem-{}-{}",
+            idstring(&distro.id),
+            idstring(version)
+        ),
         None => format!("SPDXRef-OperatingSystem-{}", idstring(&distro.id)),
     };
     SpdxPackage {
@@ -325,12 +372,15 @@ mod tests {
 
     #[test]
     fn namespace_slug_and_serial() {
-        let source = SourceInfo { name: "docker.io/library/alpine:3.20".to_owned(), ..SourceInfo::default() };
+        let source = SourceInfo {
+            name: "docker.io/library/alpine:3.20".to_owned(),
+            ..SourceInfo::default()
+        };
         assert_eq!(
             document_namespace(&source, "0b3c2f3e-1d1e-5a6b-8c7d-9e8f7a6b5c4d"),
             format!(
                 "{}/spdx/docker.io-library-alpine-3.20-0b3c2f3e-1d1e-5a6b-8c7d-9e8f7a6b5c4d",
-                env!("CARGO_PKG_REPOSITORY")
+                crate::PROJECT_URL
             )
         );
     }

@@ -44,7 +44,12 @@ fn namespace(distro_id: &str) -> &str {
 }
 
 /// Builds the package for one header found in `database`.
-pub fn package_from_header(context: &CatalogContext, header: &RpmHeader, database: &str, introduced: Option<String>) -> Package {
+pub fn package_from_header(
+    context: &CatalogContext,
+    header: &RpmHeader,
+    database: &str,
+    introduced: Option<String>,
+) -> Package {
     let source = header.source_rpm.as_deref().and_then(parse_source_rpm);
     let epoch = header.epoch.map(|e| e.to_string());
     let distro = context.distro_qualifier(false);
@@ -115,7 +120,10 @@ impl Cataloger for RpmCataloger {
             let headers = match read_rpmdb(kind, &data.content) {
                 Ok(headers) => headers,
                 Err(error) => {
-                    output.warnings.push(format!("{}: {error}; its packages are missing from the inventory", data.path));
+                    output.warnings.push(format!(
+                        "{}: {error}; its packages are missing from the inventory",
+                        data.path
+                    ));
                     continue;
                 }
             };
@@ -124,19 +132,23 @@ impl Cataloger for RpmCataloger {
                 .history(&path)
                 .iter()
                 .map(|version| {
-                    let keys: HashSet<(String, String, Option<String>)> = read_rpmdb(kind, &version.content)
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|h| (h.name.clone(), evr(h), h.arch.clone()))
-                        .collect();
+                    let keys: HashSet<(String, String, Option<String>)> =
+                        read_rpmdb(kind, &version.content)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|h| (h.name.clone(), evr(h), h.arch.clone()))
+                            .collect();
                     (version.layer, keys)
                 })
                 .collect();
 
             for header in headers.iter().filter(|h| h.name != PUBKEY_PACKAGE) {
                 let key = (header.name.clone(), evr(header), header.arch.clone());
-                let introduced = introduced_in(&versions, &key).and_then(|layer| context.diff_id(layer));
-                output.packages.push(package_from_header(context, header, &data.path, introduced));
+                let introduced =
+                    introduced_in(&versions, &key).and_then(|layer| context.diff_id(layer));
+                output
+                    .packages
+                    .push(package_from_header(context, header, &data.path, introduced));
             }
         }
     }
@@ -149,7 +161,13 @@ mod tests {
     use super::*;
     use crate::package::Distro;
 
-    fn header(name: &str, epoch: Option<u32>, version: &str, release: &str, source_rpm: &str) -> RpmHeader {
+    fn header(
+        name: &str,
+        epoch: Option<u32>,
+        version: &str,
+        release: &str,
+        source_rpm: &str,
+    ) -> RpmHeader {
         RpmHeader {
             name: name.to_owned(),
             epoch,
@@ -172,9 +190,23 @@ mod tests {
             version_id: Some("8.3".to_owned()),
             ..Distro::default()
         };
-        let context = CatalogContext { fs: &fs, distro: Some(&distro) };
+        let context = CatalogContext {
+            fs: &fs,
+            distro: Some(&distro),
+        };
 
-        let errno = package_from_header(&context, &header("perl-Errno", Some(0), "1.28", "417.el8_3", "perl-5.26.3-417.el8_3.src.rpm"), "/var/lib/rpm/Packages", None);
+        let errno = package_from_header(
+            &context,
+            &header(
+                "perl-Errno",
+                Some(0),
+                "1.28",
+                "417.el8_3",
+                "perl-5.26.3-417.el8_3.src.rpm",
+            ),
+            "/var/lib/rpm/Packages",
+            None,
+        );
         assert_eq!(errno.version, "0:1.28-417.el8_3");
         assert_eq!(errno.source_name.as_deref(), Some("perl"));
         assert_eq!(errno.source_version.as_deref(), Some("5.26.3-417.el8_3"));
@@ -183,7 +215,18 @@ mod tests {
             "pkg:rpm/redhat/perl-Errno@1.28-417.el8_3?arch=x86_64&distro=rhel-8.3&epoch=0&upstream=perl-5.26.3-417.el8_3.src.rpm"
         );
 
-        let libs = package_from_header(&context, &header("perl-libs", Some(4), "5.26.3", "416.el8", "perl-5.26.3-416.el8.src.rpm"), "/var/lib/rpm/Packages", None);
+        let libs = package_from_header(
+            &context,
+            &header(
+                "perl-libs",
+                Some(4),
+                "5.26.3",
+                "416.el8",
+                "perl-5.26.3-416.el8.src.rpm",
+            ),
+            "/var/lib/rpm/Packages",
+            None,
+        );
         assert_eq!(libs.version, "4:5.26.3-416.el8");
         assert_eq!(libs.epoch, Some(4));
         assert_eq!(libs.source_version.as_deref(), Some("5.26.3-416.el8"));
