@@ -45,7 +45,7 @@ impl SbomFormat {
         "spdx",
     ];
 
-    /// The canonical name, as `--output` takes it.
+    /// Returns the canonical name, as `--output` takes it.
     pub fn name(self) -> &'static str {
         match self {
             SbomFormat::CycloneDxJson => "cyclonedx-json",

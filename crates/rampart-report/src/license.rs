@@ -44,12 +44,12 @@ fn index_ids(list: &'static str) -> HashMap<String, &'static str> {
         .collect()
 }
 
-/// The canonical SPDX license identifier that `text` spells, ignoring case.
+/// Looks up the canonical SPDX license identifier that `text` spells, ignoring case.
 pub(crate) fn license_id(text: &str) -> Option<&'static str> {
     LICENSES.get(&text.to_ascii_lowercase()).copied()
 }
 
-/// The canonical SPDX exception identifier that `text` spells, ignoring case.
+/// Looks up the canonical SPDX exception identifier that `text` spells, ignoring case.
 fn exception_id(text: &str) -> Option<&'static str> {
     EXCEPTIONS.get(&text.to_ascii_lowercase()).copied()
 }
@@ -92,7 +92,7 @@ impl Expression {
         }
     }
 
-    /// The conjunction of `parts`, with nested conjunctions flattened. Returns
+    /// Joins `parts` with AND, flattening nested conjunctions. Returns
     /// `None` for no parts and the part itself for one.
     pub(crate) fn all_of(parts: Vec<Expression>) -> Option<Expression> {
         let mut flat = Vec::with_capacity(parts.len());
@@ -109,7 +109,7 @@ impl Expression {
         }
     }
 
-    /// The identifier when the expression is one listed license without `+`.
+    /// Returns the identifier when the expression is one listed license without `+`.
     pub(crate) fn as_listed_id(&self) -> Option<&'static str> {
         match self {
             Expression::License {
@@ -168,7 +168,7 @@ fn join_operands(parts: &[Expression], operator: &str, refs: &LicenseRefs) -> St
     rendered.join(operator)
 }
 
-/// The distinct license strings of a package, parsed, in database order.
+/// Parses the distinct license strings of a package, in database order.
 pub(crate) fn package_licenses(package: &Package) -> Vec<Expression> {
     let mut seen: Vec<&str> = Vec::new();
     let mut expressions = Vec::new();
@@ -373,7 +373,7 @@ impl LicenseRefs {
         LicenseRefs { by_name }
     }
 
-    /// The identifier of `name`. A name that the table does not contain (a
+    /// Returns the identifier of `name`. A name that the table does not contain (a
     /// caller bug) still gets a valid, hash-suffixed identifier.
     pub(crate) fn id_for(&self, name: &str) -> String {
         match self.by_name.get(name) {

@@ -30,7 +30,7 @@ impl DocumentMeta {
     ///
     /// The same image scanned by the same rampart version therefore gets the
     /// same serial. CycloneDX recommends a new serial for every generated BOM.
-    /// rampart prefers reproducible output, and the timestamp still tells runs apart.
+    /// rampart prefers reproducible output, and the timestamp still distinguishes runs.
     pub fn deterministic(
         inventory: &Inventory,
         timestamp: DateTime<Utc>,
@@ -75,7 +75,7 @@ impl DocumentMeta {
         }
     }
 
-    /// The timestamp as RFC 3339 in UTC to whole seconds (`2024-05-01T12:00:00Z`),
+    /// Formats the timestamp as RFC 3339 in UTC to whole seconds (`2024-05-01T12:00:00Z`),
     /// the form that SPDX 2.3 requires for `created`.
     pub fn timestamp_rfc3339(&self) -> String {
         self.timestamp.to_rfc3339_opts(SecondsFormat::Secs, true)

@@ -11,8 +11,8 @@ use crate::sbom::{compare_packages, short_digest};
 
 const HEADER: [&str; 5] = ["NAME", "VERSION", "TYPE", "SOURCE", "LAYER"];
 
-/// Renders the table. `color` adds bold headers; without it the output has
-/// no escape sequences. Ends with a newline.
+/// Renders the table, ending with a newline. `color` makes the headers bold.
+/// Without it the output contains no escape sequences.
 pub(crate) fn render(inventory: &Inventory, color: bool) -> String {
     let mut packages: Vec<&Package> = inventory.packages.iter().collect();
     packages.sort_by(|a, b| compare_for_table(a, b));
@@ -43,7 +43,7 @@ fn compare_for_table(a: &Package, b: &Package) -> Ordering {
 fn package_table(packages: &[&Package], color: bool) -> String {
     let mut table = Table::new();
     table.load_style(presets::NOTHING);
-    // The caller decides about colour; comfy-table would otherwise probe
+    // The caller decides about colour, so comfy-table must not probe
     // whether stdout is a terminal.
     table.force_no_tty();
     if color {
@@ -83,7 +83,7 @@ fn package_table(packages: &[&Package], color: bool) -> String {
     table.trim_fmt()
 }
 
-/// The source package name where it differs from the binary package name.
+/// Returns the source package name where it differs from the binary package name.
 fn source_column(package: &Package) -> &str {
     match &package.source_name {
         Some(source) if *source != package.name => source,
@@ -91,7 +91,8 @@ fn source_column(package: &Package) -> &str {
     }
 }
 
-/// The layer that introduced the package, else the layer of its first database file.
+/// Returns the layer that introduced the package, else the layer of its first
+/// database file.
 fn layer_column(package: &Package) -> Option<&str> {
     package.introduced_in_layer.as_deref().or_else(|| {
         package

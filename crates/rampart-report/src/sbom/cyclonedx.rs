@@ -182,7 +182,8 @@ fn tool_component(meta: &DocumentMeta) -> Component {
     }
 }
 
-/// The scanned image, or the directory or root filesystem that stood in for one.
+/// Builds the component for the scanned image, or for the directory or root
+/// filesystem that stood in for one.
 fn image_component(source: &SourceInfo) -> Component {
     let purl = oci_purl(source);
     let version = image_version(source).map(str::to_owned);
@@ -256,7 +257,7 @@ fn image_component(source: &SourceInfo) -> Component {
     }
 }
 
-/// Each package's bom-ref: its purl, or, where several packages share one
+/// Assigns each package's bom-ref: its purl, or, where several packages share one
 /// (the same package in two databases), the purl with a `package-id`
 /// qualifier as Syft writes it. Exact duplicates, whose package IDs match
 /// too, get `-2`, `-3`, … on the ID in their sorted order.
@@ -444,7 +445,7 @@ fn package_properties(package: &Package) -> Vec<Property> {
     properties
 }
 
-/// The RELEASE of an rpm `[EPOCH:]VERSION-RELEASE`. rpm forbids `-` in both
+/// Returns the RELEASE of an rpm `[EPOCH:]VERSION-RELEASE`. rpm forbids `-` in both
 /// VERSION and RELEASE, so the last `-` separates them.
 fn rpm_release(version: &str) -> Option<&str> {
     let without_epoch = version.split_once(':').map_or(version, |(_, rest)| rest);

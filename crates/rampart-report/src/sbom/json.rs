@@ -51,7 +51,8 @@ pub fn render(inventory: &Inventory, meta: &DocumentMeta) -> String {
 /// Serializes with two-space indentation and a final newline.
 pub(crate) fn to_pretty_string<T: Serialize>(value: &T) -> String {
     // serde_json fails only on maps with non-string keys and on Serialize
-    // impls that return errors; the document types here have neither.
+    // impls that return errors. The document types derive Serialize and
+    // contain no maps.
     let mut text =
         serde_json::to_string_pretty(value).expect("SBOM document types always serialize to JSON");
     text.push('\n');

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use rampart_inventory::{Inventory, Package, PackageType, SourceInfo};
 use sha2::{Digest, Sha256};
 
-/// The packages of `inventory` in a total order that does not depend on the
+/// Sorts the packages of `inventory` in a total order that does not depend on the
 /// input order: the inventory sort key, then purl, locations and the
 /// remaining fields.
 pub(crate) fn sorted_packages(inventory: &Inventory) -> Vec<&Package> {
@@ -90,7 +90,7 @@ impl Contact {
     }
 }
 
-/// A rough RFC 5322 `addr-spec` check: one `@` with text on both sides and
+/// Checks roughly for an RFC 5322 `addr-spec`: one `@` with text on both sides and
 /// no whitespace or bracket characters. An address that fails stays in the
 /// raw maintainer text but is not written where a schema expects an email.
 fn looks_like_email(address: &str) -> bool {
@@ -101,7 +101,7 @@ fn looks_like_email(address: &str) -> bool {
     !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !address.contains(forbidden)
 }
 
-/// How the sources name the file a package was read from.
+/// Returns how SBOMs name the kind of file a package was read from.
 pub(crate) fn database_name(package_type: PackageType) -> &'static str {
     match package_type {
         PackageType::Apk => "apk database",
@@ -110,13 +110,13 @@ pub(crate) fn database_name(package_type: PackageType) -> &'static str {
     }
 }
 
-/// The hex part of a digest, cut to 12 characters as container tools show it.
+/// Returns the hex part of a digest, cut to 12 characters as container tools show it.
 pub(crate) fn short_digest(digest: &str) -> &str {
     let hex = digest.split_once(':').map_or(digest, |(_, hex)| hex);
     hex.get(..12).unwrap_or(hex)
 }
 
-/// Whether the source is a container image, as opposed to a directory or a
+/// Returns whether the source is a container image, as opposed to a directory or a
 /// root filesystem tarball.
 pub(crate) fn is_image(source: &SourceInfo) -> bool {
     !matches!(source.kind.as_str(), "dir" | "rootfs")
@@ -131,7 +131,7 @@ pub(crate) fn image_version(source: &SourceInfo) -> Option<&str> {
         .or(source.image_id.as_deref())
 }
 
-/// The package URL of the image under the purl `oci` type:
+/// Builds the package URL of the image under the purl `oci` type:
 /// `pkg:oci/NAME@sha256%3AHEX?arch=…&repository_url=…&tag=…`.
 ///
 /// The version must be the manifest digest, so a source without one (a docker
@@ -148,9 +148,9 @@ pub(crate) fn oci_purl(source: &SourceInfo) -> Option<String> {
         .filter(|n| !n.is_empty())?
         .to_ascii_lowercase();
 
-    // The purl spec wants the registry host in `repository_url`; a short
-    // docker name such as `alpine` has none, and guessing docker.io would add
-    // a fact the image does not contain.
+    // The purl spec wants the registry host in `repository_url`. A short
+    // docker name such as `alpine` has none, and writing docker.io would add
+    // a fact that the image does not contain.
     let first_segment = repository.split('/').next().unwrap_or("");
     let has_registry = repository.contains('/')
         && (first_segment.contains('.')

@@ -154,9 +154,10 @@ fn document_name(source: &SourceInfo) -> &str {
         .unwrap_or("unnamed")
 }
 
-/// A URI unique to this document, as SPDX 2.3 section 6.5 requires. It need
-/// not resolve. It is built from the project URL, the image name and the
-/// serial, so it is as reproducible as the serial.
+/// Builds the document namespace, which SPDX 2.3 requires to be a unique
+/// absolute URI without `#`. It need not resolve. It is built from the
+/// project URL, the image name and the serial, so it is as reproducible as
+/// the serial.
 fn document_namespace(source: &SourceInfo, serial: &str) -> String {
     let slug: String = document_name(source)
         .chars()
