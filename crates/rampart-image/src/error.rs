@@ -92,10 +92,10 @@ pub enum ImageError {
         option: &'static str,
     },
 
-    #[error("{image}: no image matches {wanted}; available: {available}")]
+    #[error("{image}: no image matches {requested}; available: {available}")]
     NoMatchingImage {
         image: String,
-        wanted: String,
+        requested: String,
         available: String,
     },
 

@@ -24,7 +24,7 @@ type NodeId = u32;
 
 const ROOT: NodeId = 0;
 
-/// What a path is.
+/// The kind of a path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FileKind {
     Directory,
@@ -89,7 +89,7 @@ pub struct FileData {
     pub layer: LayerIndex,
 }
 
-/// Why a path could not be read.
+/// The reason a path could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
     #[error("{path}: too many levels of symbolic links")]
@@ -102,7 +102,7 @@ pub enum ReadError {
     NotCaptured { path: String, size: u64 },
 }
 
-/// Where a path resolves to.
+/// The result of resolving a path.
 enum Resolved {
     Found {
         node: NodeId,
@@ -131,7 +131,7 @@ fn components(path: &str) -> impl DoubleEndedIterator<Item = &str> {
 /// An error applying a layer entry to the tree.
 #[derive(Debug)]
 pub(crate) enum ApplyError {
-    /// The entry reaches outside the image root; the string says how.
+    /// The entry reaches outside the image root, as the message describes.
     Escape(String),
     SymlinkLoop,
 }
@@ -147,12 +147,12 @@ impl Filesystem {
         }
     }
 
-    /// The diff_ids of the layers, bottom first.
+    /// Returns the diff_ids of the layers, bottom first.
     pub fn diff_ids(&self) -> &[Digest] {
         &self.diff_ids
     }
 
-    /// The diff_id of a layer, if the image has real layers.
+    /// Returns the diff_id of a layer, if the image has real layers.
     pub fn diff_id(&self, layer: LayerIndex) -> Option<&Digest> {
         self.diff_ids.get(usize::from(layer))
     }
@@ -262,7 +262,7 @@ impl Filesystem {
         count
     }
 
-    /// Whether the filesystem holds nothing but the root.
+    /// Returns whether the filesystem contains nothing but the root.
     pub fn is_empty(&self) -> bool {
         self.nodes[ROOT as usize]
             .children

@@ -28,7 +28,7 @@ pub struct SquashOptions<'a> {
     pub progress: Option<&'a ProgressFn>,
 }
 
-/// What was read from one layer.
+/// A summary of one decoded layer.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct LayerSummary {
     pub index: usize,

@@ -129,19 +129,19 @@ fn select(entries: Vec<ManifestEntry>, tag: Option<&str>, image: &str) -> Result
     };
     match tag {
         Some(tag) => {
-            let wanted = entries.iter().position(|entry| {
+            let position = entries.iter().position(|entry| {
                 entry.repo_tags.iter().flatten().any(|repo_tag| {
                     repo_tag == tag || repo_tag.rsplit_once(':').is_some_and(|(_, t)| t == tag)
                 })
             });
-            match wanted {
+            match position {
                 Some(position) => Ok(entries
                     .into_iter()
                     .nth(position)
                     .expect("position is in range")),
                 None => Err(ImageError::NoMatchingImage {
                     image: image.to_owned(),
-                    wanted: format!("tag {tag:?}"),
+                    requested: format!("tag {tag:?}"),
                     available: available(),
                 }),
             }
@@ -153,7 +153,7 @@ fn select(entries: Vec<ManifestEntry>, tag: Option<&str>, image: &str) -> Result
         }),
         None => Err(ImageError::NoMatchingImage {
             image: image.to_owned(),
-            wanted: "a single image (the archive holds several; add :REPO:TAG to the reference)"
+            requested: "a single image (the archive holds several; add :REPO:TAG to the reference)"
                 .to_owned(),
             available: available(),
         }),

@@ -1,7 +1,7 @@
 //! OCI image layouts (image-spec v1.1 "OCI Image Layout"), as a directory or
 //! as a tar of one: `oci-layout`, `index.json` and `blobs/<alg>/<hex>`.
 //!
-//! `index.json` may list several images, told apart by the
+//! `index.json` may list several images, distinguished by the
 //! `org.opencontainers.image.ref.name` annotation, and any entry may itself be
 //! an image index (or a Docker manifest list) whose entries carry platforms.
 
@@ -198,7 +198,7 @@ pub(crate) fn open_layout(
             .collect();
         return Err(ImageError::NoMatchingImage {
             image: image.to_owned(),
-            wanted: reference
+            requested: reference
                 .tag
                 .as_deref()
                 .map_or("any image".to_owned(), |tag| format!("tag {tag:?}")),
@@ -262,7 +262,7 @@ fn choose(candidates: Vec<Candidate>, options: &OpenOptions, image: &str) -> Res
     if candidates.len() == 1 {
         return Ok(candidates.into_iter().next().expect("one candidate"));
     }
-    let wanted = options.platform.clone().unwrap_or_else(Platform::host);
+    let requested = options.platform.clone().unwrap_or_else(Platform::host);
     let has_platforms = candidates.iter().any(|c| c.platform.is_some());
     let describe = |list: &[Candidate]| {
         list.iter()
@@ -286,7 +286,7 @@ fn choose(candidates: Vec<Candidate>, options: &OpenOptions, image: &str) -> Res
     if names.len() > 1 {
         return Err(ImageError::NoMatchingImage {
             image: image.to_owned(),
-            wanted: "a single image (the layout holds several; add :TAG to the reference)"
+            requested: "a single image (the layout holds several; add :TAG to the reference)"
                 .to_owned(),
             available: describe(&candidates),
         });
@@ -294,17 +294,17 @@ fn choose(candidates: Vec<Candidate>, options: &OpenOptions, image: &str) -> Res
     if !has_platforms {
         return Err(ImageError::NoMatchingImage {
             image: image.to_owned(),
-            wanted: "a single image (the index lists several without platforms)".to_owned(),
+            requested: "a single image (the index lists several without platforms)".to_owned(),
             available: describe(&candidates),
         });
     }
     let available = describe(&candidates);
     candidates
         .into_iter()
-        .find(|c| c.platform.as_ref().is_some_and(|p| wanted.matches(p)))
+        .find(|c| c.platform.as_ref().is_some_and(|p| requested.matches(p)))
         .ok_or_else(|| ImageError::NoMatchingImage {
             image: image.to_owned(),
-            wanted: format!("platform {wanted} (choose another with --platform)"),
+            requested: format!("platform {requested} (choose another with --platform)"),
             available,
         })
 }
@@ -380,7 +380,7 @@ fn open_manifest(
         if !requested.matches(&actual) {
             return Err(ImageError::NoMatchingImage {
                 image: image.to_owned(),
-                wanted: format!("platform {requested}"),
+                requested: format!("platform {requested}"),
                 available: actual.to_string(),
             });
         }

@@ -13,7 +13,7 @@ use crate::package::{Distro, Location, Package};
 
 pub(crate) use history::introduced_in;
 
-/// What a cataloger reads from.
+/// The input of a cataloger.
 pub struct CatalogContext<'a> {
     pub fs: &'a Filesystem,
     pub distro: Option<&'a Distro>,

@@ -13,7 +13,7 @@ use crate::catalog::{CatalogContext, CatalogOutput, Cataloger, introduced_in};
 use crate::package::{Package, PackageType};
 use crate::purl;
 
-/// Where rpm keeps its database: the classic path and the one of rpm ≥ 4.16
+/// The directories of the rpm database: the classic path and the one of rpm ≥ 4.16
 /// (`/usr/lib/sysimage/rpm`, used by SUSE and Fedora).
 const DATABASE_DIRS: [&str; 2] = ["/var/lib/rpm", "/usr/lib/sysimage/rpm"];
 const DATABASE_FILES: [&str; 3] = ["rpmdb.sqlite", "Packages.db", "Packages"];
