@@ -114,7 +114,8 @@ require_tool cargo
 require_tool hyperfine
 require_tool jq
 [[ -x /usr/bin/time ]] || fail "/usr/bin/time (GNU time) not found; install the time package"
-/usr/bin/time -v true 2>&1 | grep -q 'Maximum resident set size' || fail "/usr/bin/time is not GNU time (no -v support)"
+time_probe=$(/usr/bin/time -v true 2>&1 || true)
+[[ $time_probe == *"Maximum resident set size"* ]] || fail "/usr/bin/time is not GNU time (no -v support)"
 syft=$(resolve_syft)
 
 [[ -d $corpus/images ]] || fail "corpus not found: $corpus/images does not exist; set RAMPART_CORPUS to the folder that contains images/"

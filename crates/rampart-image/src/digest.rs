@@ -96,7 +96,7 @@ impl fmt::Debug for Digest {
 /// A reader that SHA-256 hashes and counts every byte read through it.
 pub struct HashingReader<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
     bytes: u64,
 }
 
@@ -104,7 +104,16 @@ impl<R: Read> HashingReader<R> {
     pub fn new(inner: R) -> Self {
         HashingReader {
             inner,
-            hasher: Sha256::new(),
+            hasher: Some(Sha256::new()),
+            bytes: 0,
+        }
+    }
+
+    /// Creates a reader that only counts bytes; `finish` then returns no digest.
+    pub fn counting(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: None,
             bytes: 0,
         }
     }
@@ -121,16 +130,21 @@ impl<R: Read> HashingReader<R> {
 
     /// Reads the rest of the stream, then returns the digest and byte count of
     /// everything that passed through.
-    pub fn finish(mut self) -> io::Result<(Digest, u64)> {
+    pub fn finish(mut self) -> io::Result<(Option<Digest>, u64)> {
         io::copy(&mut self, &mut io::sink())?;
-        Ok((Digest::from_sha256(&self.hasher.finalize()), self.bytes))
+        let digest = self
+            .hasher
+            .map(|hasher| Digest::from_sha256(&hasher.finalize()));
+        Ok((digest, self.bytes))
     }
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let count = self.inner.read(buf)?;
-        self.hasher.update(&buf[..count]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..count]);
+        }
         self.bytes += count as u64;
         Ok(count)
     }
@@ -167,6 +181,6 @@ mod tests {
         reader.read_exact(&mut first).unwrap();
         let (digest, bytes) = reader.finish().unwrap();
         assert_eq!(bytes, 5);
-        assert_eq!(digest, Digest::sha256_of(b"hello"));
+        assert_eq!(digest, Some(Digest::sha256_of(b"hello")));
     }
 }

@@ -21,6 +21,10 @@ pub struct Limits {
     pub max_captured_file: u64,
     /// Maximum bytes of file content kept in memory for the whole image.
     pub max_captured_total: u64,
+    /// Whether to hash the uncompressed content of compressed layers to check
+    /// it against the config's diff_ids. The blob digest is always checked,
+    /// and diff_ids are always computed where no blob digest covers a layer.
+    pub verify_diff_ids: bool,
 }
 
 impl Default for Limits {
@@ -33,6 +37,7 @@ impl Default for Limits {
             max_path_depth: 256,
             max_captured_file: 512 << 20,
             max_captured_total: 2 << 30,
+            verify_diff_ids: false,
         }
     }
 }

@@ -155,7 +155,7 @@ impl Image {
                 // the digest mismatch when there is one, as it names the cause.
                 if let Some(expected) = &layer.digest
                     && let Ok(Some(blob)) = self.store.open(&layer.key, &self.reference)
-                    && let Ok((actual, _)) = HashingReader::new(blob).finish()
+                    && let Ok((Some(actual), _)) = HashingReader::new(blob).finish()
                     && actual != *expected
                 {
                     return Err(ImageError::DigestMismatch {

@@ -529,9 +529,36 @@ fn diff_id_mismatch_is_reported() {
         &serde_json::to_vec(&manifest).unwrap(),
     );
     write_index(&layout, vec![manifest]);
-    let error = squash(&format!("oci-dir:{}", layout.display())).unwrap_err();
+    let reference = format!("oci-dir:{}", layout.display());
+
+    // The blob digest proves the content, so by default the config's
+    // diff_id is taken as stated.
+    let squashed = squash(&reference).unwrap();
+    assert_eq!(squashed.layers[0].diff_id.to_string(), wrong);
+
+    let strict = Limits {
+        verify_diff_ids: true,
+        ..Limits::default()
+    };
+    let error = squash_with(&reference, strict).unwrap_err();
     assert!(
         matches!(error, ImageError::DiffIdMismatch { .. }),
         "{error}"
+    );
+}
+
+#[test]
+fn uncompressed_layer_diff_id_always_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("docker.tar");
+    let layer = TestLayer {
+        tar: tar(&[file("etc/a", "a")]),
+        compression: Compression::None,
+    };
+    docker_archive(&archive, &[layer], false);
+    let squashed = squash(&format!("docker-archive:{}", archive.display())).unwrap();
+    assert_eq!(
+        squashed.layers[0].diff_id.to_string(),
+        sha256(&tar(&[file("etc/a", "a")]))
     );
 }
