@@ -344,6 +344,7 @@ impl Filesystem {
         path: &'p str,
         layer: LayerIndex,
     ) -> Result<Option<(NodeId, &'p str)>, ApplyError> {
+        check_write_path(path)?;
         let Some((parent_path, name)) = path.rsplit_once('/') else {
             return Ok(Some((ROOT, path)));
         };
@@ -436,6 +437,7 @@ impl Filesystem {
         &mut self,
         path: &'p str,
     ) -> Result<Option<(NodeId, &'p str)>, ApplyError> {
+        check_write_path(path)?;
         let (parent_path, name) = path.rsplit_once('/').unwrap_or(("", path));
         if parent_path.is_empty() {
             return Ok(Some((ROOT, name)));
@@ -561,6 +563,21 @@ impl Filesystem {
         self.add_entry(path, kind, mode, size, layer, content)?;
         Ok(true)
     }
+}
+
+/// Rejects a write path with `..` components. Layer entries arrive
+/// normalised, so this only guards the tree's own invariant that no entry
+/// is named `.` or `..`.
+fn check_write_path(path: &str) -> Result<(), ApplyError> {
+    if path
+        .split('/')
+        .any(|component| component == ".." || component == ".")
+    {
+        return Err(ApplyError::Escape(format!(
+            "path {path:?} is not normalised"
+        )));
+    }
+    Ok(())
 }
 
 fn join_path(stack: &[(NodeId, String)]) -> String {
@@ -698,5 +715,73 @@ mod tests {
         let mut paths = Vec::new();
         fs.walk(|info| paths.push(info.path.clone()));
         assert_eq!(paths, ["/a", "/b", "/b/x"]);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Path components that exercise normalisation and link resolution.
+    fn component() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["a", "b", "etc", "..", ".", "", ".wh.a", "lib"])
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        prop::collection::vec(component(), 1..5).prop_map(|parts| parts.join("/"))
+    }
+
+    #[derive(Debug, Clone)]
+    enum Operation {
+        File(String),
+        Directory(String),
+        Symlink(String, String),
+        Hardlink(String, String),
+        Remove(String),
+        Clear(String),
+    }
+
+    fn operation() -> impl Strategy<Value = Operation> {
+        prop_oneof![
+            path().prop_map(Operation::File),
+            path().prop_map(Operation::Directory),
+            (path(), path()).prop_map(|(p, t)| Operation::Symlink(p, t)),
+            (path(), path().prop_map(|t| format!("/{t}")))
+                .prop_map(|(p, t)| Operation::Symlink(p, t)),
+            (path(), path()).prop_map(|(p, t)| Operation::Hardlink(p, t)),
+            path().prop_map(Operation::Remove),
+            path().prop_map(Operation::Clear),
+        ]
+    }
+
+    proptest! {
+        /// Any sequence of layer operations leaves a tree whose walked paths
+        /// are normalised, and every lookup terminates.
+        #[test]
+        fn operations_keep_tree_normalised(operations in prop::collection::vec(operation(), 1..40)) {
+            let mut fs = Filesystem::new(Vec::new());
+            for operation in &operations {
+                // Inputs here skip the tar-level normalisation on purpose, so
+                // errors are allowed; panics and loops are not.
+                let _ = match operation {
+                    Operation::File(p) => fs.add_entry(p, FileKind::Regular, 0o644, 1, 0, Some(Arc::from(&b"x"[..]))),
+                    Operation::Directory(p) => fs.add_directory(p, 0o755, 0),
+                    Operation::Symlink(p, t) => fs.add_entry(p, FileKind::Symlink(t.as_str().into()), 0o777, 0, 0, None),
+                    Operation::Hardlink(p, t) => fs.add_hardlink(p, t, 0).map(|_| ()),
+                    Operation::Remove(p) => fs.remove(p),
+                    Operation::Clear(p) => fs.clear_dir(p),
+                };
+            }
+            let mut paths = Vec::new();
+            fs.walk(|info| paths.push(info.path.clone()));
+            for path in &paths {
+                prop_assert!(path.starts_with('/'));
+                prop_assert!(!path.split('/').skip(1).any(|c| c.is_empty() || c == "." || c == ".."), "{path}");
+                let _ = fs.read(path);
+                let _ = fs.stat(path);
+            }
+        }
     }
 }

@@ -481,3 +481,22 @@ mod tests {
         assert!(normalize_entry_path("/rampart-escape-absolute").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::normalize_entry_path;
+
+    proptest! {
+        /// A normalised entry path is relative and has no `.`, `..` or empty
+        /// components, whatever the input.
+        #[test]
+        fn normalized_paths_stay_inside(raw in "[a./]{0,12}(/?[a-z.]{0,4}){0,6}") {
+            if let Ok(path) = normalize_entry_path(&raw) {
+                prop_assert!(!path.starts_with('/'));
+                prop_assert!(path.is_empty() || path.split('/').all(|c| !c.is_empty() && c != "." && c != ".."), "{path}");
+            }
+        }
+    }
+}

@@ -95,3 +95,40 @@ pub(crate) fn is_printable_token(text: &str) -> bool {
             .chars()
             .all(|c| !c.is_control() && !c.is_whitespace() && c != '\u{FFFD}')
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{apk, dpkg, is_printable_token};
+
+    proptest! {
+        /// The database parsers accept any bytes without panicking, and only
+        /// report printable names and versions.
+        #[test]
+        fn parsers_accept_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+            let (records, _) = apk::parse(&bytes);
+            for record in records {
+                prop_assert!(is_printable_token(&record.name) && is_printable_token(&record.version));
+            }
+            let (entries, _) = dpkg::parse(&bytes);
+            for entry in entries {
+                prop_assert!(is_printable_token(&entry.package) && is_printable_token(&entry.version));
+            }
+            let _ = dpkg::parse_copyright(&bytes);
+            let _ = crate::os::parse_os_release(&String::from_utf8_lossy(&bytes), "/etc/os-release");
+        }
+
+        /// Field-shaped input, more likely to form records than random bytes.
+        #[test]
+        fn parsers_accept_field_soup(lines in prop::collection::vec("(P|V|A|o|F|R|Package|Version|Status|Source):? ?[ -~]{0,12}", 0..60)) {
+            let text = lines.join("\n");
+            let _ = apk::parse(text.as_bytes());
+            let (entries, _) = dpkg::parse(text.as_bytes());
+            for entry in entries {
+                let _ = entry.source();
+                let _ = entry.is_installed();
+            }
+        }
+    }
+}
