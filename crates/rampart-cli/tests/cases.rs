@@ -186,7 +186,7 @@ fn check_rpm_source_mapping(case: &Path, expected: &serde_json::Value, failures:
 
 #[test]
 fn shared_layer_and_os_package_cases() {
-    let Some(corpus) = common::corpus() else {
+    let Some(corpus) = rampart_testkit::corpus_dir() else {
         return;
     };
     let cases = corpus.join("../cases");

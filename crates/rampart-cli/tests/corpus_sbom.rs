@@ -8,18 +8,11 @@ mod common;
 
 #[test]
 fn corpus_sboms_validate() {
-    let Some(corpus) = common::corpus() else {
+    let Some(corpus) = rampart_testkit::corpus_dir() else {
         return;
     };
     let out = tempfile::tempdir().unwrap();
-    for name in [
-        "alpine-3.10",
-        "alpine-3.16",
-        "alpine-3.20",
-        "debian-standard-python",
-        "debian-minimal-python",
-        "polyglot-app",
-    ] {
+    for name in rampart_testkit::CORPUS_IMAGES {
         let layout = corpus.join("images").join(name);
         let cdx = out.path().join(format!("{name}.cdx.json"));
         let spdx = out.path().join(format!("{name}.spdx.json"));

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::corpus;
+use rampart_testkit::corpus_dir as corpus;
 
 const DEFAULT_RSS_BOUND_KIB: u64 = 512 * 1024;
 

@@ -6,7 +6,7 @@
 //! `:` in the version (an epoch such as `1:2.38.1-5`), which the spec allows.
 
 /// Percent-encodes one purl component. `keep` lists extra characters left as is.
-fn encode(text: &str, keep: &[u8]) -> String {
+pub fn encode(text: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b".-_~".contains(&byte) || keep.contains(&byte) {

@@ -8,22 +8,7 @@ use std::path::PathBuf;
 
 use rampart_image::{Image, Limits, OpenOptions};
 
-fn corpus() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if root.is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var_os("RAMPART_REQUIRE_CORPUS").is_none(),
-        "RAMPART_REQUIRE_CORPUS is set but {} does not exist",
-        root.display()
-    );
-    eprintln!(
-        "corpus not found at {}; corpus tier skipped",
-        root.display()
-    );
-    None
-}
+use rampart_testkit::{CORPUS_IMAGES, corpus_dir as corpus};
 
 /// (type, name, version, arch, source name) of every OS package.
 type PackageKey = (String, String, String, String, String);
@@ -153,15 +138,7 @@ fn skopeo_docker_archives_match_layouts() {
         return;
     }
     let scratch = tempfile::tempdir().unwrap();
-    for name in [
-        "alpine-3.10",
-        "alpine-3.11",
-        "alpine-3.16",
-        "alpine-3.20",
-        "debian-standard-python",
-        "debian-minimal-python",
-        "polyglot-app",
-    ] {
+    for name in CORPUS_IMAGES {
         let layout = corpus.join("images").join(name);
         let index: serde_json::Value =
             serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();

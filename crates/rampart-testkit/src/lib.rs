@@ -242,3 +242,34 @@ pub fn docker_archive(path: &Path, layers: &[TestLayer], docker25: bool) {
 pub fn capture_all(_: &str) -> bool {
     true
 }
+
+/// The OCI layouts of the shared image corpus, by folder name.
+pub const CORPUS_IMAGES: [&str; 7] = [
+    "alpine-3.10",
+    "alpine-3.11",
+    "alpine-3.16",
+    "alpine-3.20",
+    "debian-standard-python",
+    "debian-minimal-python",
+    "polyglot-app",
+];
+
+/// Returns the shared corpus beside the repository (`../shared/corpus`), if
+/// present. With `RAMPART_REQUIRE_CORPUS` set (CI sets it), a missing corpus
+/// fails the calling test instead of skipping it.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if root.is_dir() {
+        return Some(root);
+    }
+    assert!(
+        std::env::var_os("RAMPART_REQUIRE_CORPUS").is_none(),
+        "RAMPART_REQUIRE_CORPUS is set but {} does not exist",
+        root.display()
+    );
+    eprintln!(
+        "corpus not found at {}; corpus tier skipped",
+        root.display()
+    );
+    None
+}

@@ -51,22 +51,3 @@ pub fn spdx_errors(document: &serde_json::Value) -> Vec<String> {
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect()
 }
-
-/// The shared corpus beside the repository, if present. With
-/// `RAMPART_REQUIRE_CORPUS` set (CI sets it), a missing corpus fails.
-pub fn corpus() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if root.is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var_os("RAMPART_REQUIRE_CORPUS").is_none(),
-        "RAMPART_REQUIRE_CORPUS is set but {} does not exist",
-        root.display()
-    );
-    eprintln!(
-        "corpus not found at {}; corpus tier skipped",
-        root.display()
-    );
-    None
-}

@@ -7,6 +7,7 @@ pub mod spdx;
 
 use std::cmp::Ordering;
 
+use rampart_inventory::purl::encode;
 use rampart_inventory::{Inventory, Package, PackageType, SourceInfo};
 use sha2::{Digest, Sha256};
 
@@ -159,20 +160,16 @@ pub(crate) fn oci_purl(source: &SourceInfo) -> Option<String> {
 
     let mut qualifiers: Vec<(&str, String)> = Vec::new();
     if let Some(arch) = source.architecture.as_deref().filter(|a| !a.is_empty()) {
-        qualifiers.push(("arch", purl_encode(arch, b"")));
+        qualifiers.push(("arch", encode(arch, b"")));
     }
     if has_registry {
-        qualifiers.push(("repository_url", purl_encode(repository, b"/:")));
+        qualifiers.push(("repository_url", encode(repository, b"/:")));
     }
     if let Some(tag) = tag {
-        qualifiers.push(("tag", purl_encode(tag, b"")));
+        qualifiers.push(("tag", encode(tag, b"")));
     }
 
-    let mut purl = format!(
-        "pkg:oci/{}@{}",
-        purl_encode(&name, b""),
-        purl_encode(digest, b"")
-    );
+    let mut purl = format!("pkg:oci/{}@{}", encode(&name, b""), encode(digest, b""));
     for (index, (key, value)) in qualifiers.iter().enumerate() {
         purl.push(if index == 0 { '?' } else { '&' });
         purl.push_str(key);
@@ -199,20 +196,6 @@ fn split_repository(reference: &str) -> Option<(&str, Option<&str>)> {
         None if last_slash.is_some() => Some((reference, None)),
         None => None,
     }
-}
-
-/// Percent-encodes a purl component: everything outside `A-Z a-z 0-9 . - _ ~`
-/// and the bytes in `keep`.
-fn purl_encode(text: &str, keep: &[u8]) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b".-_~".contains(&byte) || keep.contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
