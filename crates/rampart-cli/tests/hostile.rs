@@ -3,7 +3,7 @@
 //! `rampart sbom` must give each the behaviour its `cases.tsv` row accepts.
 //!
 //! Each case runs from a working folder five levels below a scratch folder
-//! that holds sentinel files, so any `../../..` write lands where the check
+//! that contains sentinel files, so any `../../..` write lands where the check
 //! sees it. Peak RSS comes from GNU time (`/usr/bin/time -v`).
 
 use std::collections::BTreeSet;

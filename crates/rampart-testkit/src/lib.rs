@@ -86,7 +86,7 @@ pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
-/// How a layer is stored.
+/// The compression of a stored test layer.
 #[derive(Clone, Copy)]
 pub enum Compression {
     None,
