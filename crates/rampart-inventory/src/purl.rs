@@ -3,7 +3,8 @@
 //!
 //! Encoding follows what Syft and packageurl-go emit so rampart's purls compare
 //! equal to theirs: every byte outside `A-Z a-z 0-9 . - _ ~` is encoded, except
-//! `:` in the version (an epoch such as `1:2.38.1-5`), which the spec allows.
+//! `:` in the version and in qualifier values (an epoch such as `1:2.38.1-5`),
+//! which the spec allows.
 
 /// Percent-encodes one purl component. `keep` lists extra characters left as is.
 pub fn encode(text: &str, keep: &[u8]) -> String {
@@ -48,7 +49,7 @@ pub fn build(
         purl.push(if index == 0 { '?' } else { '&' });
         purl.push_str(key);
         purl.push('=');
-        purl.push_str(&encode(value, &[]));
+        purl.push_str(&encode(value, b":"));
     }
     purl
 }

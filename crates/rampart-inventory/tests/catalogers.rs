@@ -57,7 +57,10 @@ fn dpkg_status_with_files_and_licenses() {
         package.maintainer.as_deref(),
         Some("Steve Langasek <vorlon@debian.org>")
     );
-    assert_eq!(package.licenses, ["GPL-1", "GPL-2", "LGPL-2.1"]);
+    assert_eq!(
+        package.licenses,
+        ["GPL-1.0-only", "GPL-2.0-only", "LGPL-2.1-only"]
+    );
     assert_eq!(package.locations[0].path, "/var/lib/dpkg/status");
     // The first paragraph has an empty Package field and is reported, not kept.
     assert_eq!(inventory.packages.len(), 1);
@@ -78,7 +81,10 @@ fn dpkg_distroless_status_d() {
     assert_eq!(package.version, "3.34.1-3");
     assert_eq!(package.architecture.as_deref(), Some("arm64"));
     assert_eq!(package.source_name.as_deref(), Some("sqlite3"));
-    assert_eq!(package.licenses, ["GPL-2", "GPL-2+", "public-domain"]);
+    assert_eq!(
+        package.licenses,
+        ["GPL-2.0-only", "GPL-2.0-or-later", "public-domain"]
+    );
     assert_eq!(
         package.locations[0].path,
         "/var/lib/dpkg/status.d/libsqlite3-0"

@@ -79,6 +79,29 @@ fn syft_packages(path: &PathBuf) -> BTreeSet<PackageKey> {
     packages
 }
 
+fn rampart_purls(reference: &str) -> BTreeSet<String> {
+    let image = Image::open(reference, &OpenOptions::default()).unwrap();
+    let inventory = rampart_inventory::inventory_image(&image, Limits::default(), None).unwrap();
+    inventory.packages.iter().map(|p| p.purl.clone()).collect()
+}
+
+fn syft_os_purls(path: &PathBuf) -> BTreeSet<String> {
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    document["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["purl"].as_str())
+        .filter(|purl| {
+            purl.starts_with("pkg:apk/")
+                || purl.starts_with("pkg:deb/")
+                || purl.starts_with("pkg:rpm/")
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn corpus_images_match_syft_os_packages() {
     let Some(corpus) = corpus() else { return };
@@ -103,6 +126,10 @@ fn corpus_images_match_syft_os_packages() {
             "{name}: missing {missing:#?}\nextra {extra:#?}"
         );
         assert_eq!(ours.len(), count, "{name}: package count");
+
+        let our_purls = rampart_purls(&format!("oci-dir:{}", images.join(name).display()));
+        let syft_purls = syft_os_purls(&corpus.join(format!("reference/syft/{name}.cdx.json")));
+        assert_eq!(our_purls, syft_purls, "{name}: package URLs");
     }
 }
 

@@ -13,11 +13,12 @@
 //! - Files owned come from `info/NAME.list` (or `NAME:ARCH.list` for
 //!   multi-arch packages), which also lists directories, and from
 //!   `NAME.md5sums` in distroless images.
-//! - Licenses are not in the database: they come from the machine-readable
-//!   `/usr/share/doc/NAME/copyright` files (DEP-5) where present.
+//! - Licenses are not in the database: they come from the
+//!   `/usr/share/doc/NAME/copyright` files (see `debian_copyright`).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
+use super::debian_copyright::parse_copyright;
 use super::{CatalogContext, CatalogOutput, Cataloger, introduced_in, is_printable_token, lines};
 use crate::package::{Package, PackageType};
 use crate::purl;
@@ -133,39 +134,6 @@ pub fn parse(content: &[u8]) -> (Vec<DpkgEntry>, usize) {
     (entries, skipped)
 }
 
-/// Extracts license names from a Debian copyright file: the `License:`
-/// fields of DEP-5 files (split on `or`/`and`/`,`), and references to
-/// `/usr/share/common-licenses/NAME` in free-form files.
-pub fn parse_copyright(content: &[u8]) -> Vec<String> {
-    let mut licenses = BTreeSet::new();
-    for line in lines(content) {
-        let line = String::from_utf8_lossy(line);
-        if let Some(value) = line.strip_prefix("License:") {
-            for token in value
-                .split([','])
-                .flat_map(|part| part.split(" or "))
-                .flat_map(|part| part.split(" and "))
-            {
-                let token = token.trim().trim_end_matches('.');
-                if !token.is_empty() && token.len() <= 64 && !token.contains(' ') {
-                    licenses.insert(token.to_owned());
-                }
-            }
-        }
-        if let Some(position) = line.find("/usr/share/common-licenses/") {
-            let name: String = line[position + "/usr/share/common-licenses/".len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+'))
-                .collect();
-            let name = name.trim_end_matches('.');
-            if !name.is_empty() {
-                licenses.insert(name.to_owned());
-            }
-        }
-    }
-    licenses.into_iter().collect()
-}
-
 impl DpkgCataloger {
     fn owned_files(
         &self,
@@ -223,12 +191,16 @@ impl DpkgCataloger {
         distroless: bool,
     ) -> Package {
         let (source_name, source_version) = entry.source();
-        let upstream = if source_name == entry.package {
-            None
-        } else if source_version == entry.version {
-            Some(source_name.clone())
-        } else {
-            Some(format!("{source_name}@{source_version}"))
+        // Syft's form: the source name where it differs, with `@VERSION`
+        // where the source version differs (binNMUs such as bash 5.2.15-2+b13
+        // built from bash 5.2.15-2).
+        let upstream = match (
+            source_name == entry.package,
+            source_version == entry.version,
+        ) {
+            (true, true) => None,
+            (false, true) => Some(source_name.clone()),
+            (_, false) => Some(format!("{source_name}@{source_version}")),
         };
         let distro = context.distro_qualifier(false);
         let namespace = context.distro.map_or("debian", |d| d.id.as_str());
@@ -417,14 +389,5 @@ mod tests {
         status.resize(status.len() + (8 << 20), b'x');
         let (entries, _) = parse(&status);
         assert_eq!(entries.len(), 2);
-    }
-
-    #[test]
-    fn copyright_licenses() {
-        let text = b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-2+\n\nFiles: lib/*\nLicense: LGPL-2.1 or Artistic\n\nLicense: GPL-2+\n On Debian systems, see /usr/share/common-licenses/GPL-2.\n";
-        assert_eq!(
-            parse_copyright(text),
-            ["Artistic", "GPL-2", "GPL-2+", "LGPL-2.1"]
-        );
     }
 }

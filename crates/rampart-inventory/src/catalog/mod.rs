@@ -3,6 +3,7 @@
 //! adding a module and a line in [`CATALOGERS`].
 
 pub mod apk;
+pub mod debian_copyright;
 pub mod dpkg;
 mod history;
 pub mod rpm;
@@ -115,7 +116,7 @@ mod properties {
             for entry in entries {
                 prop_assert!(is_printable_token(&entry.package) && is_printable_token(&entry.version));
             }
-            let _ = dpkg::parse_copyright(&bytes);
+            let _ = super::debian_copyright::parse_copyright(&bytes);
             let _ = crate::os::parse_os_release(&String::from_utf8_lossy(&bytes), "/etc/os-release");
         }
 
