@@ -15,13 +15,14 @@ pub struct OutputTarget<F> {
     pub file: Option<PathBuf>,
 }
 
-/// Parses `FORMAT` or `FORMAT=FILE`.
+/// Parses `FORMAT`, `FORMAT=FILE`, or `FORMAT=-` for stdout.
 pub fn parse_target<F>(text: &str) -> Result<OutputTarget<F>, String>
 where
     F: std::str::FromStr,
     F::Err: std::fmt::Display,
 {
     let (format, file) = match text.split_once('=') {
+        Some((format, "-")) => (format, None),
         Some((format, file)) if !file.is_empty() => (format, Some(PathBuf::from(file))),
         Some((_, _)) => return Err(format!("output {text:?} has an empty file name after '='")),
         None => (text, None),
@@ -36,6 +37,14 @@ where
 pub fn check_targets<F>(targets: &[OutputTarget<F>]) -> anyhow::Result<()> {
     if targets.iter().filter(|t| t.file.is_none()).count() > 1 {
         bail!("more than one output goes to stdout; give all but one a file with -o FORMAT=FILE");
+    }
+    let mut files: Vec<&PathBuf> = targets.iter().filter_map(|t| t.file.as_ref()).collect();
+    files.sort();
+    if let Some(pair) = files.windows(2).find(|pair| pair[0] == pair[1]) {
+        bail!(
+            "more than one output goes to {}; give each output its own file",
+            pair[0].display()
+        );
     }
     Ok(())
 }

@@ -35,7 +35,7 @@ pub struct SbomArgs {
 
     /// Document timestamp (RFC 3339, e.g. 2024-01-01T00:00:00Z), for
     /// reproducible output. Default: $SOURCE_DATE_EPOCH if set, else now.
-    #[arg(long, value_name = "RFC3339")]
+    #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
     timestamp: Option<DateTime<Utc>>,
 
     /// Maximum uncompressed size of one layer, in bytes (suffixes KiB, MiB, GiB, TiB).
@@ -44,7 +44,7 @@ pub struct SbomArgs {
 
     /// Maximum ratio of uncompressed to compressed layer size, checked once a
     /// layer has expanded past 512 MiB; guards against decompression bombs.
-    #[arg(long, value_name = "RATIO", default_value_t = Limits::default().max_expansion_ratio)]
+    #[arg(long, value_name = "RATIO", default_value_t = Limits::default().max_expansion_ratio, value_parser = clap::value_parser!(u64).range(1..))]
     max_expansion_ratio: u64,
 
     /// Maximum number of tar entries over all layers.
@@ -60,6 +60,17 @@ pub struct SbomArgs {
     /// Maximum bytes of package metadata files held in memory (sum over the image).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "2GiB")]
     max_metadata_size: u64,
+}
+
+/// Parses an RFC 3339 date and time, such as `2024-01-01T00:00:00Z`.
+fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|e| {
+            format!(
+                "invalid timestamp {text:?} ({e}): expected RFC 3339 such as 2024-01-01T00:00:00Z"
+            )
+        })
 }
 
 /// Parses a byte size such as `512`, `64MiB` or `32GiB`.
@@ -93,7 +104,10 @@ fn document_timestamp(flag: Option<DateTime<Utc>>) -> anyhow::Result<DateTime<Ut
     if let Some(timestamp) = flag {
         return Ok(timestamp);
     }
-    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+    // An empty SOURCE_DATE_EPOCH counts as unset, as reproducible-builds tools treat it.
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH")
+        && !epoch.trim().is_empty()
+    {
         let seconds: i64 = epoch
             .trim()
             .parse()
@@ -133,6 +147,11 @@ pub fn inventory_of(
         limits: limits.clone(),
     };
     let image = Image::open(reference, &options)?;
+    if options.platform.is_some() && image.layers.is_empty() {
+        tracing::warn!(
+            "--platform is ignored: {reference} is a plain directory, which has no platform"
+        );
+    }
     let _span = tracing::info_span!("image", reference).entered();
     tracing::info!(
         kind = image.kind.scheme(),

@@ -9,11 +9,10 @@ use crate::digest::Digest;
 /// A failure while opening, verifying or squashing an image.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}{hint}", hint = io_hint(error))]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     #[error("{image}: not a container image: {reason}")]
@@ -111,8 +110,19 @@ impl ImageError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         ImageError::Io {
             path: path.into(),
-            source,
+            error: source,
         }
+    }
+}
+
+/// The next step for a file that cannot be read.
+fn io_hint(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => {
+            "; check the path. rampart reads saved images (skopeo copy, docker save) and does not pull from registries yet"
+        }
+        std::io::ErrorKind::PermissionDenied => "; check the file's permissions",
+        _ => "",
     }
 }
 

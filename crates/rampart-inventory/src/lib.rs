@@ -91,6 +91,21 @@ pub fn source_info(image: &Image, layers: &[LayerSummary]) -> SourceInfo {
     }
 }
 
+/// Explains an inventory with no OS release and no packages: a distroless
+/// `scratch` image is possible, but a wrong reference is more likely.
+fn empty_inventory_hint(fs: &Filesystem, reference: &str) -> String {
+    let is_present = |path: &str| fs.lstat(path).is_some();
+    let advice = if is_present("/oci-layout") || (is_present("/index.json") && is_present("/blobs"))
+    {
+        "it contains an OCI image layout (oci-layout, index.json, blobs/), so scan it with oci-dir:PATH, or oci-archive:FILE for a plain tar"
+    } else if is_present("/manifest.json") && is_present("/repositories") {
+        "it contains a docker-archive (manifest.json), so scan it with docker-archive:FILE"
+    } else {
+        "check that the reference names an image or a root filesystem"
+    };
+    format!("{reference}: no OS release file and no package database found; {advice}")
+}
+
 /// Squashes an opened image and catalogs it. `progress` receives compressed
 /// bytes read.
 pub fn inventory_image(
@@ -104,7 +119,10 @@ pub fn inventory_image(
         progress,
     };
     let squashed = image.squash(&options)?;
-    let (distro, packages, warnings) = catalog(&squashed.fs);
+    let (distro, packages, mut warnings) = catalog(&squashed.fs);
+    if distro.is_none() && packages.is_empty() && warnings.is_empty() {
+        warnings.push(empty_inventory_hint(&squashed.fs, &image.reference));
+    }
     Ok(Inventory {
         source: source_info(image, &squashed.layers),
         distro,

@@ -254,11 +254,15 @@ pub const CORPUS_IMAGES: [&str; 7] = [
     "polyglot-app",
 ];
 
-/// Returns the shared corpus beside the repository (`../shared/corpus`), if
-/// present. With `RAMPART_REQUIRE_CORPUS` set (CI sets it), a missing corpus
-/// fails the calling test instead of skipping it.
+/// Returns the image corpus: `$RAMPART_CORPUS` if set, else
+/// `../shared/corpus` beside the repository, if present. With
+/// `RAMPART_REQUIRE_CORPUS` set (CI sets it), a missing corpus fails the
+/// calling test instead of skipping it.
 pub fn corpus_dir() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let root = match std::env::var_os("RAMPART_CORPUS") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+    };
     if root.is_dir() {
         return Some(root);
     }

@@ -33,6 +33,16 @@ pub(crate) struct TarIndex {
 impl TarIndex {
     /// Indexes `path`. Fails with `NotAnImage` when the file is not a tar.
     pub(crate) fn open(path: &Path, image: &str) -> Result<Self> {
+        let format = super::sniff(path)?;
+        if matches!(format, super::FileFormat::Gzip | super::FileFormat::Zstd) {
+            return Err(ImageError::NotAnImage {
+                image: image.to_owned(),
+                reason: format!(
+                    "the archive is {}-compressed, but image archives are read by seeking in a plain tar; decompress it first",
+                    format.name()
+                ),
+            });
+        }
         let file = File::open(path).map_err(|e| ImageError::io(path, e))?;
         let mut archive = tar::Archive::new(file);
         let not_tar = |reason: String| ImageError::NotAnImage {

@@ -47,7 +47,6 @@ pub(crate) fn open_archive(reference: &ImageReference, options: &OpenOptions) ->
     let entries: Vec<ManifestEntry> = parse_json(&manifest_bytes, image, "manifest.json")?;
 
     let entry = select(entries, reference.tag.as_deref(), image)?;
-    let _ = options;
 
     let config_bytes = index
         .read_small(&entry.config, MAX_METADATA_BLOB)
@@ -72,6 +71,7 @@ pub(crate) fn open_archive(reference: &ImageReference, options: &OpenOptions) ->
         image,
         &format!("image config {}", entry.config),
     )?;
+    super::check_platform(&config, options, image)?;
 
     let diff_ids = &config.rootfs.diff_ids;
     if diff_ids.len() != entry.layers.len() {

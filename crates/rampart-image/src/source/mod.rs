@@ -183,11 +183,21 @@ impl Platform {
     }
 }
 
+/// Maps architecture names that `uname -m` prints to the GOARCH names OCI uses.
+fn normalize_architecture(name: &str) -> &str {
+    match name {
+        "x86_64" | "x86-64" => "amd64",
+        "aarch64" => "arm64",
+        "i386" | "i686" => "386",
+        other => other,
+    }
+}
+
 impl std::str::FromStr for Platform {
     type Err = String;
 
     fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
-        let parts: Vec<&str> = text.split('/').collect();
+        let parts: Vec<&str> = text.split('/').map(normalize_architecture).collect();
         match parts.as_slice() {
             [os, architecture] if !os.is_empty() && !architecture.is_empty() => Ok(Platform {
                 os: (*os).to_owned(),
@@ -371,10 +381,9 @@ impl Image {
             None => detect_kind(&parsed.path, reference)?,
         };
         if !parsed.path.exists() {
-            return Err(ImageError::io(
-                &parsed.path,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
-            ));
+            let missing =
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory");
+            return Err(ImageError::io(&parsed.path, missing));
         }
         tracing::debug!(reference, kind = kind.scheme(), "opening image");
         match kind {
@@ -415,19 +424,15 @@ fn detect_kind(path: &Path, reference: &str) -> Result<SourceKind> {
         });
     }
 
-    let mut head = [0u8; 512];
-    let mut file = std::fs::File::open(path).map_err(|e| ImageError::io(path, e))?;
-    let read = read_up_to(&mut file, &mut head).map_err(|e| ImageError::io(path, e))?;
-    let head = &head[..read];
-    if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        return Ok(SourceKind::RootfsTarball);
-    }
-    let is_tar = head.len() >= 262 && &head[257..262] == b"ustar";
-    if !is_tar {
-        return Err(ImageError::NotAnImage {
-            image: reference.to_owned(),
-            reason: "expected an OCI layout directory, a docker-archive or oci-archive tar, or a root filesystem directory or tarball".to_owned(),
-        });
+    match sniff(path)? {
+        FileFormat::Gzip | FileFormat::Zstd => return Ok(SourceKind::RootfsTarball),
+        FileFormat::Tar => {}
+        FileFormat::Other => {
+            return Err(ImageError::NotAnImage {
+                image: reference.to_owned(),
+                reason: "expected an OCI layout directory, a docker-archive or oci-archive tar, or a root filesystem directory or tarball".to_owned(),
+            });
+        }
     }
     let index = TarIndex::open(path, reference)?;
     Ok(if index.contains("manifest.json") {
@@ -436,6 +441,44 @@ fn detect_kind(path: &Path, reference: &str) -> Result<SourceKind> {
         SourceKind::OciArchive
     } else {
         SourceKind::RootfsTarball
+    })
+}
+
+/// What the first bytes of a file say about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FileFormat {
+    Gzip,
+    Zstd,
+    Tar,
+    Other,
+}
+
+impl FileFormat {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            FileFormat::Gzip => "gzip",
+            FileFormat::Zstd => "zstd",
+            FileFormat::Tar => "tar",
+            FileFormat::Other => "unknown",
+        }
+    }
+}
+
+/// Reads the first 512 bytes of `path` and recognises gzip, zstd and tar
+/// (the `ustar` magic of POSIX and GNU headers).
+pub(crate) fn sniff(path: &Path) -> Result<FileFormat> {
+    let mut head = [0u8; 512];
+    let mut file = std::fs::File::open(path).map_err(|e| ImageError::io(path, e))?;
+    let read = read_up_to(&mut file, &mut head).map_err(|e| ImageError::io(path, e))?;
+    let head = &head[..read];
+    Ok(if head.starts_with(&[0x1f, 0x8b]) {
+        FileFormat::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        FileFormat::Zstd
+    } else if head.len() >= 262 && &head[257..262] == b"ustar" {
+        FileFormat::Tar
+    } else {
+        FileFormat::Other
     })
 }
 
@@ -448,6 +491,35 @@ fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usiz
         }
     }
     Ok(filled)
+}
+
+/// Checks an explicit `--platform` request against the image configuration.
+/// A configuration without a variant satisfies any requested variant.
+pub(crate) fn check_platform(
+    config: &ImageConfig,
+    options: &OpenOptions,
+    image: &str,
+) -> Result<()> {
+    let Some(requested) = &options.platform else {
+        return Ok(());
+    };
+    let actual = Platform {
+        os: config.os.clone(),
+        architecture: config.architecture.clone(),
+        variant: config.variant.clone(),
+    };
+    let comparable = Platform {
+        variant: actual.variant.clone().or_else(|| requested.variant.clone()),
+        ..actual.clone()
+    };
+    if requested.matches(&comparable) {
+        return Ok(());
+    }
+    Err(ImageError::NoMatchingImage {
+        image: image.to_owned(),
+        requested: format!("platform {requested}"),
+        available: actual.to_string(),
+    })
 }
 
 /// Parses a JSON metadata blob, naming the blob in the error.

@@ -158,10 +158,19 @@ fn read_index_json(store: &Store, image: &str) -> Result<Vec<u8>> {
             }
             std::fs::read(&path).map_err(|e| ImageError::io(&path, e))
         }
-        Store::Archive(index) => index
-            .read_small("index.json", MAX_METADATA_BLOB)
-            .map_err(|e| ImageError::io(image, e))?
-            .ok_or_else(missing),
+        Store::Archive(index) => {
+            let bytes = index
+                .read_small("index.json", MAX_METADATA_BLOB)
+                .map_err(|e| ImageError::io(image, e))?;
+            match bytes {
+                Some(bytes) => Ok(bytes),
+                None if index.contains("manifest.json") => Err(ImageError::NotAnImage {
+                    image: image.to_owned(),
+                    reason: "index.json is missing, but manifest.json is there: this is a docker-archive, so use docker-archive:PATH".to_owned(),
+                }),
+                None => Err(missing()),
+            }
+        }
         _ => Err(missing()),
     }
 }
@@ -365,25 +374,9 @@ fn open_manifest(
     )?;
 
     // An index entry's platform already decided the choice; otherwise check
-    // an explicit --platform against the config. A config without a variant
-    // satisfies any requested variant.
-    if let Some(requested) = options
-        .platform
-        .as_ref()
-        .filter(|_| chosen.platform.is_none())
-    {
-        let actual = Platform {
-            os: config.os.clone(),
-            architecture: config.architecture.clone(),
-            variant: config.variant.clone().or_else(|| requested.variant.clone()),
-        };
-        if !requested.matches(&actual) {
-            return Err(ImageError::NoMatchingImage {
-                image: image.to_owned(),
-                requested: format!("platform {requested}"),
-                available: actual.to_string(),
-            });
-        }
+    // an explicit --platform against the config.
+    if chosen.platform.is_none() {
+        super::check_platform(&config, options, image)?;
     }
 
     let layers = layers_from(&manifest.layers, &config, image, &descriptor.digest)?;

@@ -31,10 +31,12 @@ pub(crate) fn open_directory(reference: &ImageReference) -> Result<Image> {
 }
 
 pub(crate) fn open_tarball(reference: &ImageReference) -> Result<Image> {
-    if !reference.path.is_file() {
+    let is_archive =
+        reference.path.is_file() && super::sniff(&reference.path)? != super::FileFormat::Other;
+    if !is_archive {
         return Err(ImageError::NotAnImage {
             image: reference.text.clone(),
-            reason: "rootfs: needs a tar file".to_owned(),
+            reason: "rootfs: needs a tar archive (plain, gzip or zstd)".to_owned(),
         });
     }
     Ok(Image {
