@@ -204,6 +204,17 @@ fn usage_errors_exit_2() {
         vec!["sbom", reference.as_str(), "-o", "xml"],
         vec!["sbom", reference.as_str(), "--platform", "linux"],
         vec!["sbom", "registry:alpine:3.20"],
+        vec![
+            "sbom",
+            reference.as_str(),
+            "-o",
+            "json=same.json",
+            "-o",
+            "spdx-json=same.json",
+        ],
+        vec!["sbom", reference.as_str(), "--timestamp", "2024-01-01"],
+        vec!["sbom", reference.as_str(), "--max-expansion-ratio", "0"],
+        vec!["sbom", reference.as_str(), "--platform", "linux/arm64"],
         vec!["sbom", "/no/such/image"],
     ] {
         let output = rampart(&args, dir.path());
@@ -234,4 +245,47 @@ fn help_names_options() {
     ] {
         assert!(help.contains(option), "{option} missing from help:\n{help}");
     }
+}
+
+#[test]
+fn wrong_kind_of_input_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = alpine_like(dir.path());
+
+    let output = rampart(
+        &["sbom", &format!("dir:{}", layout.display()), "-o", "json"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stderr(&output).contains("oci-dir:PATH"),
+        "{}",
+        stderr(&output)
+    );
+    let document = json(&output);
+    assert!(
+        document["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("OCI image layout"),
+        "{document}"
+    );
+
+    std::fs::write(dir.path().join("notes.txt"), "not a tar").unwrap();
+    let output = rampart(&["sbom", "rootfs:notes.txt"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("needs a tar archive"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = rampart(&["sbom", "/no/such/image"], dir.path());
+    let message = stderr(&output);
+    assert_eq!(
+        message.matches("No such file or directory").count(),
+        1,
+        "{message}"
+    );
+    assert!(message.contains("check the path"), "{message}");
 }

@@ -220,3 +220,26 @@ fn rpm_garbage_database_is_a_warning() {
         inventory.warnings
     );
 }
+
+#[test]
+fn dpkg_binnmu_purl_names_source_version() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("var/lib/dpkg")).unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    std::fs::write(
+        root.path().join("etc/os-release"),
+        "ID=debian\nVERSION_ID=\"12\"\n",
+    )
+    .unwrap();
+    let status = "Package: bash\nStatus: install ok installed\nArchitecture: amd64\nSource: bash (5.2.15-2)\nVersion: 5.2.15-2+b13\n\nPackage: libcap2\nStatus: install ok installed\nArchitecture: amd64\nSource: libcap2 (1:2.66-4+deb12u3)\nVersion: 1:2.66-4+deb12u3+b1\n";
+    std::fs::write(root.path().join("var/lib/dpkg/status"), status).unwrap();
+    let inventory = inventory_of_dir(root.path());
+    assert_eq!(
+        find(&inventory, "bash").purl,
+        "pkg:deb/debian/bash@5.2.15-2%2Bb13?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2"
+    );
+    assert_eq!(
+        find(&inventory, "libcap2").purl,
+        "pkg:deb/debian/libcap2@1:2.66-4%2Bdeb12u3%2Bb1?arch=amd64&distro=debian-12&upstream=libcap2%401:2.66-4%2Bdeb12u3"
+    );
+}
