@@ -152,12 +152,23 @@ impl Image {
                 reason,
             }) => {
                 // A blob that fails to decode may simply be a bad copy: report
-                // the digest mismatch when there is one, as it names the cause.
+                // a size or digest mismatch when there is one, as it names
+                // the cause (a truncated download shows as a short blob).
                 if let Some(expected) = &layer.digest
                     && let Ok(Some(blob)) = self.store.open(&layer.key, &self.reference)
-                    && let Ok((Some(actual), _)) = HashingReader::new(blob).finish()
+                    && let Ok((Some(actual), bytes)) = HashingReader::new(blob).finish()
                     && actual != *expected
                 {
+                    if let Some(size) = layer.size
+                        && size != bytes
+                    {
+                        return Err(ImageError::SizeMismatch {
+                            image,
+                            digest: expected.clone(),
+                            expected: size,
+                            actual: bytes,
+                        });
+                    }
                     return Err(ImageError::DigestMismatch {
                         image,
                         digest: expected.clone(),

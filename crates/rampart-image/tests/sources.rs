@@ -562,3 +562,27 @@ fn uncompressed_layer_diff_id_always_checked() {
         sha256(&tar(&[file("etc/a", "a")]))
     );
 }
+
+#[test]
+fn plain_path_with_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = oci_layout(dir.path(), "img", &[base_layer()]);
+    let image = open(&format!("{}:latest", layout.display())).unwrap();
+    assert_eq!(image.tags, ["latest"]);
+    let error = open(&format!("{}:other", layout.display())).unwrap_err();
+    assert!(error.to_string().contains("\"other\""), "{error}");
+}
+
+#[test]
+fn short_blob_reports_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = TestLayer::gzip(&[file("etc/big", &"y".repeat(200_000))]);
+    let blob_digest = sha256(&layer.blob());
+    let layout = oci_layout(dir.path(), "img", &[layer]);
+    let blob_path = layout.join("blobs/sha256").join(&blob_digest[7..]);
+    let bytes = std::fs::read(&blob_path).unwrap();
+    std::fs::write(&blob_path, &bytes[..bytes.len() / 2]).unwrap();
+    let error = squash(&format!("oci-dir:{}", layout.display())).unwrap_err();
+    assert!(matches!(error, ImageError::SizeMismatch { .. }), "{error}");
+    assert!(error.to_string().contains(&blob_digest), "{error}");
+}

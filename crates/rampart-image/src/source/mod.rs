@@ -117,11 +117,14 @@ impl ImageReference {
                 ),
             });
         }
+        // A plain `PATH:TAG` selects a tag only when `PATH` exists, so a
+        // missing `alpine:3.20` is reported under its full name.
+        let (path, tag) = split_existing_prefix(text).unwrap_or_else(|| (text.to_owned(), None));
         Ok(ImageReference {
             text: text.to_owned(),
             kind: None,
-            path: PathBuf::from(text),
-            tag: None,
+            path: PathBuf::from(path),
+            tag,
         })
     }
 }
@@ -130,14 +133,8 @@ impl ImageReference {
 /// existing path, so both paths and docker-archive references
 /// (`REPO:TAG` with slashes) may contain colons.
 fn split_tag(rest: &str) -> (String, Option<String>) {
-    if Path::new(rest).exists() {
-        return (rest.to_owned(), None);
-    }
-    for (position, _) in rest.match_indices(':') {
-        let (path, tag) = (&rest[..position], &rest[position + 1..]);
-        if !path.is_empty() && !tag.is_empty() && Path::new(path).exists() {
-            return (path.to_owned(), Some(tag.to_owned()));
-        }
+    if let Some(split) = split_existing_prefix(rest) {
+        return split;
     }
     match rest.rsplit_once(':') {
         Some((path, tag)) if !tag.contains('/') && !path.is_empty() => {
@@ -145,6 +142,19 @@ fn split_tag(rest: &str) -> (String, Option<String>) {
         }
         _ => (rest.to_owned(), None),
     }
+}
+
+/// Splits `rest` at the first colon whose prefix is an existing path, or
+/// returns it whole when it exists itself; `None` when neither exists.
+fn split_existing_prefix(rest: &str) -> Option<(String, Option<String>)> {
+    if Path::new(rest).exists() {
+        return Some((rest.to_owned(), None));
+    }
+    rest.match_indices(':').find_map(|(position, _)| {
+        let (path, tag) = (&rest[..position], &rest[position + 1..]);
+        (!path.is_empty() && !tag.is_empty() && Path::new(path).exists())
+            .then(|| (path.to_owned(), Some(tag.to_owned())))
+    })
 }
 
 /// An OS/architecture pair as OCI image indexes list them.
