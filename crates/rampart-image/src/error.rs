@@ -1,6 +1,6 @@
 //! Errors of image reading. Every variant names the image and, where one is
 //! involved, the layer digest and the path inside the layer, so that the
-//! message alone tells the user what to inspect.
+//! message alone shows the user what to inspect.
 
 use std::path::PathBuf;
 

@@ -284,7 +284,7 @@ pub struct RootFs {
     pub diff_ids: Vec<Digest>,
 }
 
-/// Where a layer's blob is stored.
+/// The location of a layer's blob in its store.
 #[derive(Clone, Debug)]
 pub(crate) enum BlobKey {
     Digest(Digest),
@@ -315,7 +315,7 @@ impl Layer {
     }
 }
 
-/// Where an image's blobs live.
+/// The storage that holds an image's blobs.
 pub(crate) enum Store {
     Directory(PathBuf),
     Archive(TarIndex),
@@ -454,7 +454,7 @@ fn detect_kind(path: &Path, reference: &str) -> Result<SourceKind> {
     })
 }
 
-/// What the first bytes of a file say about it.
+/// The format of a file, recognised from its first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FileFormat {
     Gzip,
