@@ -4,6 +4,8 @@
 use std::fmt;
 use std::io::{self, Read};
 use std::str::FromStr;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use sha2::{Digest as _, Sha256};
 
@@ -93,10 +95,32 @@ impl fmt::Debug for Digest {
     }
 }
 
+/// Bytes handed to a background hashing thread at a time.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Chunks queued for the background thread before the reader waits.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// How a [`HashingReader`] hashes.
+enum Hasher {
+    /// Only count bytes.
+    None,
+    /// Hash on the reading thread.
+    Inline(Sha256),
+    /// Hash on a separate thread, fed with copied chunks whose buffers come
+    /// back for reuse.
+    Background {
+        pending: Vec<u8>,
+        sender: Option<SyncSender<Vec<u8>>>,
+        spare: Receiver<Vec<u8>>,
+        worker: Option<JoinHandle<Digest>>,
+    },
+}
+
 /// A reader that SHA-256 hashes and counts every byte read through it.
 pub struct HashingReader<R> {
     inner: R,
-    hasher: Option<Sha256>,
+    hasher: Hasher,
     bytes: u64,
 }
 
@@ -104,7 +128,7 @@ impl<R: Read> HashingReader<R> {
     pub fn new(inner: R) -> Self {
         HashingReader {
             inner,
-            hasher: Some(Sha256::new()),
+            hasher: Hasher::Inline(Sha256::new()),
             bytes: 0,
         }
     }
@@ -113,7 +137,34 @@ impl<R: Read> HashingReader<R> {
     pub fn counting(inner: R) -> Self {
         HashingReader {
             inner,
-            hasher: None,
+            hasher: Hasher::None,
+            bytes: 0,
+        }
+    }
+
+    /// Creates a reader that hashes on a separate thread, so the hashing
+    /// overlaps the work of the reading thread when a CPU is free.
+    pub fn in_background(inner: R) -> Self {
+        let (sender, chunks) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
+        let (recycle, spare) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 2);
+        let worker = std::thread::spawn(move || {
+            let mut hasher = Sha256::new();
+            for mut chunk in chunks {
+                hasher.update(&chunk);
+                chunk.clear();
+                // A full return queue, or a reader that is gone, drops the buffer.
+                let _ = recycle.try_send(chunk);
+            }
+            Digest::from_sha256(&hasher.finalize())
+        });
+        HashingReader {
+            inner,
+            hasher: Hasher::Background {
+                pending: Vec::with_capacity(CHUNK_BYTES),
+                sender: Some(sender),
+                spare,
+                worker: Some(worker),
+            },
             bytes: 0,
         }
     }
@@ -128,24 +179,66 @@ impl<R: Read> HashingReader<R> {
         self.bytes
     }
 
-    /// Reads the rest of the stream, then returns the digest and byte count of
-    /// everything that passed through.
+    /// Reads the rest of the stream, then returns the digest (none for a
+    /// counting reader) and byte count of everything that passed through.
     pub fn finish(mut self) -> io::Result<(Option<Digest>, u64)> {
         io::copy(&mut self, &mut io::sink())?;
-        let digest = self
-            .hasher
-            .map(|hasher| Digest::from_sha256(&hasher.finalize()));
+        let digest = match self.hasher {
+            Hasher::None => None,
+            Hasher::Inline(hasher) => Some(Digest::from_sha256(&hasher.finalize())),
+            Hasher::Background {
+                mut pending,
+                mut sender,
+                worker,
+                ..
+            } => {
+                send_chunk(&mut sender, std::mem::take(&mut pending))?;
+                drop(sender);
+                let worker =
+                    worker.ok_or_else(|| io::Error::other("the hashing thread is gone"))?;
+                Some(
+                    worker
+                        .join()
+                        .map_err(|_| io::Error::other("the hashing thread panicked"))?,
+                )
+            }
+        };
         Ok((digest, self.bytes))
+    }
+}
+
+fn send_chunk(sender: &mut Option<SyncSender<Vec<u8>>>, chunk: Vec<u8>) -> io::Result<()> {
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    match sender.as_ref().map(|sender| sender.send(chunk)) {
+        Some(Ok(())) => Ok(()),
+        _ => Err(io::Error::other("the hashing thread stopped")),
     }
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let count = self.inner.read(buf)?;
-        if let Some(hasher) = &mut self.hasher {
-            hasher.update(&buf[..count]);
-        }
         self.bytes += count as u64;
+        match &mut self.hasher {
+            Hasher::None => {}
+            Hasher::Inline(hasher) => hasher.update(&buf[..count]),
+            Hasher::Background {
+                pending,
+                sender,
+                spare,
+                ..
+            } => {
+                pending.extend_from_slice(&buf[..count]);
+                if pending.len() >= CHUNK_BYTES {
+                    let next = spare
+                        .try_recv()
+                        .unwrap_or_else(|_| Vec::with_capacity(CHUNK_BYTES));
+                    send_chunk(sender, std::mem::replace(pending, next))?;
+                }
+            }
+        }
         Ok(count)
     }
 }
@@ -172,6 +265,17 @@ mod tests {
                 .is_err()
         );
         assert!("sha256:../../etc/passwd".parse::<Digest>().is_err());
+    }
+
+    #[test]
+    fn background_hashing_matches_inline() {
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        let mut reader = HashingReader::in_background(&data[..]);
+        let mut head = vec![0u8; 300_000];
+        reader.read_exact(&mut head).unwrap();
+        let (digest, bytes) = reader.finish().unwrap();
+        assert_eq!(bytes, 1_000_000);
+        assert_eq!(digest, Some(Digest::sha256_of(&data)));
     }
 
     #[test]

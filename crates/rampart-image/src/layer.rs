@@ -83,6 +83,9 @@ pub(crate) struct DecodeContext<'a> {
     pub limits: &'a Limits,
     pub capture: &'a CaptureFn,
     pub progress: Option<&'a ProgressFn>,
+    /// Whether blob hashing gets its own thread: worth it only while fewer
+    /// layers decode at once than there are CPUs.
+    pub hash_in_background: bool,
     pub entries_seen: AtomicU64,
     pub captured_bytes: AtomicU64,
 }
@@ -167,10 +170,15 @@ pub(crate) fn decode_layer(
         reason,
     };
 
-    let blob = HashingReader::new(ProgressReader {
+    let blob = ProgressReader {
         inner: blob,
         progress: context.progress,
-    });
+    };
+    let blob = if context.hash_in_background {
+        HashingReader::in_background(blob)
+    } else {
+        HashingReader::new(blob)
+    };
     let mut buffered = BufReader::with_capacity(256 * 1024, blob);
     let compression =
         detect_compression(&mut buffered).map_err(|e| corrupt(format!("read failed: {e}")))?;

@@ -75,6 +75,7 @@ impl Image {
             limits: &options.limits,
             capture: options.capture,
             progress: options.progress,
+            hash_in_background: self.layers.len() < rayon::current_num_threads(),
             entries_seen: AtomicU64::new(0),
             captured_bytes: AtomicU64::new(0),
         };
