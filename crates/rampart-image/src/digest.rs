@@ -9,9 +9,9 @@ use std::thread::JoinHandle;
 
 use sha2::{Digest as _, Sha256};
 
-/// An OCI content digest. Only `sha256` is accepted because it is the only
-/// algorithm registries and image builders produce for layers in practice;
-/// `sha512` blobs are rejected with a clear error rather than left unverified.
+/// An OCI content digest. Only `sha256` is accepted. The image spec also
+/// registers `sha512`, which is rare in practice, so a `sha512` digest is
+/// rejected with a clear error instead of leaving a blob unverified.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Digest {
@@ -101,7 +101,7 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// Chunks queued for the background thread before the reader waits.
 const CHUNKS_IN_FLIGHT: usize = 4;
 
-/// How a [`HashingReader`] hashes.
+/// The hashing mode of a [`HashingReader`].
 enum Hasher {
     /// Only count bytes.
     None,

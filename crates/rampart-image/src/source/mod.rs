@@ -315,7 +315,7 @@ impl Layer {
     }
 }
 
-/// The storage that holds an image's blobs.
+/// The storage that contains an image's blobs.
 pub(crate) enum Store {
     Directory(PathBuf),
     Archive(TarIndex),
