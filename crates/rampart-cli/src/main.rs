@@ -5,6 +5,7 @@
 mod logging;
 mod output;
 mod sbom;
+mod version;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,10 @@ struct Cli {
 enum Command {
     /// Write the SBOM (software bill of materials) of a container image.
     Sbom(sbom::SbomArgs),
+
+    /// Compare package versions with an ecosystem's own rules.
+    #[command(subcommand)]
+    Version(version::VersionCommand),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
 
     let result = match cli.command {
         Command::Sbom(args) => sbom::run(args, cli.quiet),
+        Command::Version(command) => version::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -289,3 +289,61 @@ fn wrong_kind_of_input_is_explained() {
     );
     assert!(message.contains("check the path"), "{message}");
 }
+
+#[test]
+fn version_compare_prints_order() {
+    let dir = tempfile::tempdir().unwrap();
+    for (scheme, a, b, expected) in [
+        ("apk", "1.6-r0", "1.6_rc1-r0", ">"),
+        ("dpkg", "1.0~rc1", "1.0", "<"),
+        ("rpm", "4:5.26.3-417.el8_3", "0:5.26.3-417.el8_3", ">"),
+        ("pep440", "1.0", "1.0.0", "="),
+    ] {
+        let output = rampart(
+            &["version", "compare", "--scheme", scheme, a, b],
+            dir.path(),
+        );
+        assert!(output.status.success(), "{scheme}: {}", stderr(&output));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            expected,
+            "{scheme} {a} {b}"
+        );
+    }
+
+    let output = rampart(
+        &[
+            "version", "compare", "--scheme", "semver", "01.0.0", "1.0.0",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("leading zero"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn version_compare_batch_keeps_lines_aligned() {
+    use std::io::Write;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["version", "compare", "--scheme", "pep440", "--batch"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"1.0\t1.0.0\nnot a version\t1.0\n1.0a1\t1.0\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "=\ninvalid\n<\n");
+    assert!(stderr(&output).contains("line 2"), "{}", stderr(&output));
+}
