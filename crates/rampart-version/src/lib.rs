@@ -1,11 +1,13 @@
 //! Version schemes of package ecosystems. Each scheme is one module that
 //! documents its traps and compares two version strings with the
 //! ecosystem's own rules; versions are never compared by string shape.
+//! The `osv` module evaluates OSV affected ranges with these schemes.
 
 pub mod apk;
 pub mod dpkg;
 pub mod go;
 pub mod maven;
+pub mod osv;
 pub mod pep440;
 pub mod rpm;
 pub mod rubygems;
