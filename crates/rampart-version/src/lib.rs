@@ -7,6 +7,7 @@ pub mod apk;
 pub mod dpkg;
 pub mod go;
 pub mod maven;
+pub mod npm;
 pub mod osv;
 pub mod pep440;
 pub mod rpm;
