@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use rampart_version::{maven, rubygems};
 
+mod common;
+
 fn vector_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
@@ -43,15 +45,6 @@ fn read_rows(name: &str, columns: usize) -> Vec<(usize, Vec<String>)> {
     rows
 }
 
-fn parse_cmp(text: &str) -> Ordering {
-    match text {
-        "-1" => Ordering::Less,
-        "0" => Ordering::Equal,
-        "1" => Ordering::Greater,
-        other => panic!("invalid cmp value {other:?}: expected -1, 0 or 1"),
-    }
-}
-
 fn sign(ordering: Ordering) -> i8 {
     match ordering {
         Ordering::Less => -1,
@@ -62,35 +55,8 @@ fn sign(ordering: Ordering) -> i8 {
 
 #[test]
 fn maven_compare_vectors() {
-    let rows = read_rows("maven.tsv", 3);
-    assert_eq!(rows.len(), 1491, "maven.tsv row count");
-
-    let mut failures = Vec::new();
-    for (line, fields) in &rows {
-        let (a, b) = (&fields[0], &fields[1]);
-        let expected = parse_cmp(&fields[2]);
-        match maven::compare(a, b) {
-            Ok(actual) if actual == expected => {}
-            Ok(actual) => failures.push(format!(
-                "maven.tsv:{line}: compare({a:?}, {b:?}) = {}, expected {}",
-                sign(actual),
-                sign(expected)
-            )),
-            Err(error) => failures.push(format!(
-                "maven.tsv:{line}: compare({a:?}, {b:?}) failed: {error}"
-            )),
-        }
-    }
-
-    for failure in &failures {
-        eprintln!("{failure}");
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} maven.tsv rows failed",
-        failures.len(),
-        rows.len()
-    );
+    let count = common::check_comparisons("maven.tsv", maven::compare);
+    assert_eq!(count, 1491, "maven.tsv row count");
 }
 
 #[test]

@@ -3,84 +3,15 @@
 //! order against the version table of `golang.org/x/mod/semver`'s tests.
 
 use std::cmp::Ordering;
-use std::fs;
-use std::path::PathBuf;
 
 use rampart_version::pep440::Pep440Version;
 use rampart_version::semver::SemverVersion;
-use rampart_version::{VersionError, go, pep440, semver};
+use rampart_version::{go, pep440, semver};
 
-fn vector_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors")
-        .join(name)
-}
+mod common;
 
-fn read_vector(name: &str) -> String {
-    let path = vector_path(name);
-    fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("failed to read {}: {error}", path.display()))
-}
+use common::{check_comparisons, read_vector, rows};
 
-/// Returns the tab-separated rows of a vector file with their line numbers,
-/// skipping `#` comment lines and blank lines.
-fn rows(name: &str) -> Vec<(usize, Vec<String>)> {
-    read_vector(name)
-        .lines()
-        .enumerate()
-        .filter(|(_, line)| !line.starts_with('#') && !line.trim().is_empty())
-        .map(|(index, line)| (index + 1, line.split('\t').map(str::to_owned).collect()))
-        .collect()
-}
-
-fn sign(ordering: Ordering) -> i32 {
-    match ordering {
-        Ordering::Less => -1,
-        Ordering::Equal => 0,
-        Ordering::Greater => 1,
-    }
-}
-
-/// Checks every `a<TAB>b<TAB>cmp` row and returns the row count.
-fn check_comparison_rows(
-    name: &str,
-    compare: fn(&str, &str) -> Result<Ordering, VersionError>,
-) -> usize {
-    let rows = rows(name);
-    let mut failures = Vec::new();
-    for (line, columns) in &rows {
-        let [a, b, expected] = columns.as_slice() else {
-            failures.push(format!(
-                "{name}:{line}: expected 3 columns, found {columns:?}"
-            ));
-            continue;
-        };
-        let Ok(expected) = expected.parse::<i32>() else {
-            failures.push(format!("{name}:{line}: cmp {expected:?} is not -1, 0 or 1"));
-            continue;
-        };
-        match compare(a, b) {
-            Ok(ordering) if sign(ordering) == expected => {}
-            Ok(ordering) => failures.push(format!(
-                "{name}:{line}: compare({a:?}, {b:?}) = {}, expected {expected}",
-                sign(ordering)
-            )),
-            Err(error) => failures.push(format!(
-                "{name}:{line}: compare({a:?}, {b:?}) failed: {error}"
-            )),
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} rows failed:\n{}",
-        failures.len(),
-        rows.len(),
-        failures.join("\n")
-    );
-    rows.len()
-}
-
-/// Returns the `cases` array of a JSON vector file.
 fn json_cases(name: &str) -> Vec<serde_json::Value> {
     let document: serde_json::Value = serde_json::from_str(&read_vector(name))
         .unwrap_or_else(|error| panic!("{name} is not valid JSON: {error}"));
@@ -92,7 +23,7 @@ fn json_cases(name: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn pep440_comparison_vectors() {
-    let count = check_comparison_rows("pep440.tsv", pep440::compare);
+    let count = check_comparisons("pep440.tsv", pep440::compare);
     assert_eq!(count, 6350, "pep440.tsv row count changed");
 }
 
@@ -152,7 +83,7 @@ fn pep440_invalid_vectors() {
 
 #[test]
 fn semver_comparison_vectors() {
-    let count = check_comparison_rows("semver.tsv", semver::compare);
+    let count = check_comparisons("semver.tsv", semver::compare);
     assert_eq!(count, 57, "semver.tsv row count changed");
 }
 

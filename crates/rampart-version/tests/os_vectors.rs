@@ -2,83 +2,12 @@
 //! `tests/vectors/` (origins in `tests/vectors/README.md`). Each test checks
 //! every row, collects all mismatches and prints them before failing.
 
-use std::cmp::Ordering;
-use std::fs;
-use std::path::PathBuf;
-
-use rampart_version::{VersionError, apk, dpkg, rpm};
+use rampart_version::{apk, dpkg, rpm};
 use serde_json::Value;
 
-fn read_vector(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors")
-        .join(name);
-    fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
-}
+mod common;
 
-/// Returns the tab-separated rows of a vector file with their line numbers,
-/// skipping `#` comment lines and blank lines.
-fn rows(text: &str) -> Vec<(usize, Vec<&str>)> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.starts_with('#') && !line.trim().is_empty())
-        .map(|(index, line)| (index + 1, line.split('\t').collect()))
-        .collect()
-}
-
-fn sign(order: Ordering) -> i32 {
-    match order {
-        Ordering::Less => -1,
-        Ordering::Equal => 0,
-        Ordering::Greater => 1,
-    }
-}
-
-/// Checks every `a<TAB>b<TAB>cmp` row of `name` against `compare`, and
-/// returns the number of rows checked.
-fn check_comparisons(
-    name: &str,
-    compare: impl Fn(&str, &str) -> Result<Ordering, VersionError>,
-) -> usize {
-    let text = read_vector(name);
-    let rows = rows(&text);
-    let mut failures = Vec::new();
-
-    for (line, columns) in &rows {
-        let [a, b, expected] = columns.as_slice() else {
-            failures.push(format!(
-                "{name}:{line}: expected 3 columns, found {columns:?}"
-            ));
-            continue;
-        };
-        let Ok(expected) = expected.parse::<i32>() else {
-            failures.push(format!("{name}:{line}: invalid cmp value {expected:?}"));
-            continue;
-        };
-        match compare(a, b) {
-            Ok(order) if sign(order) == expected => {}
-            Ok(order) => failures.push(format!(
-                "{name}:{line}: compare({a:?}, {b:?}) = {}, expected {expected}",
-                sign(order)
-            )),
-            Err(error) => failures.push(format!(
-                "{name}:{line}: compare({a:?}, {b:?}) failed: {error}"
-            )),
-        }
-    }
-
-    assert!(
-        failures.is_empty(),
-        "{} of {} rows failed:\n{}",
-        failures.len(),
-        rows.len(),
-        failures.join("\n")
-    );
-    assert!(!rows.is_empty(), "{name} has no rows");
-    println!("{name}: {} rows passed", rows.len());
-    rows.len()
-}
+use common::{check_comparisons, read_vector};
 
 #[test]
 fn dpkg_compare_vectors() {
