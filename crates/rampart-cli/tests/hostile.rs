@@ -4,7 +4,7 @@
 //!
 //! Each case runs from a working folder five levels below a scratch folder
 //! that contains sentinel files, so any `../../..` write lands where the check
-//! sees it. Peak RSS comes from GNU time (`/usr/bin/time -v`).
+//! can find it. Peak RSS comes from GNU time (`/usr/bin/time -v`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -27,7 +27,7 @@ pub type CaptureFn = dyn Fn(&str) -> bool + Send + Sync;
 /// Receives the number of compressed bytes read, for progress display.
 pub type ProgressFn = dyn Fn(u64) + Send + Sync;
 
-/// What one tar entry does to the filesystem.
+/// The change one tar entry makes to the filesystem.
 #[derive(Debug)]
 pub(crate) enum EntryKind {
     Directory,
@@ -65,7 +65,7 @@ pub(crate) struct DecodedLayer {
     pub uncompressed_size: u64,
 }
 
-/// What is known about a layer before it is read.
+/// The facts known about a layer before it is read.
 pub(crate) struct LayerSpec<'a> {
     pub image: &'a str,
     /// The digest naming the layer in errors: the blob digest, or the diff_id
@@ -378,9 +378,9 @@ fn walk_tar<R: Read>(
         let kind = match entry_type {
             tar::EntryType::Directory => EntryKind::Directory,
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
-                let wanted =
+                let should_capture =
                     size <= limits.max_captured_file && (context.capture)(&format!("/{path}"));
-                let content = if wanted {
+                let content = if should_capture {
                     let total = context.captured_bytes.fetch_add(size, Ordering::Relaxed) + size;
                     if total > limits.max_captured_total {
                         return Err(WalkError::Image(ImageError::LimitExceeded {

@@ -28,8 +28,8 @@ impl PackageType {
     }
 }
 
-/// Where a package was found: the database or metadata file and the layer
-/// that last wrote it.
+/// The place a package was found: the database or metadata file and the
+/// layer that last wrote it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
     /// Absolute path inside the image.

@@ -705,6 +705,7 @@ fn every_format_ends_with_newline() {
     let inventory = fixture();
     for format in ALL_FORMATS {
         let text = render(format, &inventory);
-        assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{format}");
+        assert!(text.ends_with('\n'), "{format}: no final newline");
+        assert!(!text.ends_with("\n\n"), "{format}: blank line at the end");
     }
 }

@@ -202,6 +202,7 @@ impl DpkgCataloger {
             (false, true) => Some(source_name.clone()),
             (_, false) => Some(format!("{source_name}@{source_version}")),
         };
+
         let distro = context.distro_qualifier(false);
         let namespace = context.distro.map_or("debian", |d| d.id.as_str());
         let purl = purl::build(
@@ -215,12 +216,14 @@ impl DpkgCataloger {
                 ("upstream", upstream.as_deref()),
             ],
         );
+
         let files = self.owned_files(context, &entry, distroless);
         let licenses = self.licenses(context, &entry.package);
         let epoch = entry
             .version
             .split_once(':')
             .and_then(|(epoch, _)| epoch.parse().ok());
+
         Package {
             package_type: PackageType::Deb,
             name: entry.package,
