@@ -18,7 +18,7 @@ use std::cmp::Ordering;
 use crate::{Scheme, VersionError};
 
 /// The `type` of an OSV range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RangeType {
     Semver,
     Ecosystem,
@@ -26,7 +26,7 @@ pub enum RangeType {
 }
 
 /// One event of an OSV range.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     Introduced(String),
     Fixed(String),
@@ -43,7 +43,7 @@ impl Event {
 }
 
 /// One entry of `affected[].ranges`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Range {
     pub range_type: RangeType,
     pub events: Vec<Event>,
