@@ -125,6 +125,8 @@ impl Namespace {
             "go" => Scheme::Go,
             "maven" => Scheme::Maven,
             "rubygems" => Scheme::RubyGems,
+            "nuget" => Scheme::NuGet,
+            "packagist" => Scheme::Packagist,
             _ => return None,
         };
         Some(scheme)

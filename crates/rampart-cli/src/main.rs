@@ -2,9 +2,12 @@
 //! this crate parses arguments, sets up logging and progress, and maps
 //! results to exit codes: 0 success, 2 error.
 
+mod cache;
+mod db;
 mod logging;
 mod output;
 mod sbom;
+mod scan;
 mod version;
 
 use std::process::ExitCode;
@@ -14,11 +17,14 @@ use clap::{Parser, Subcommand};
 /// Exit code for invalid input or any other error.
 const EXIT_ERROR: u8 = 2;
 
+/// Exit code of `rampart scan` when `--fail-on` or `--fail-on-kev` is met.
+const EXIT_POLICY: u8 = 1;
+
 #[derive(Parser)]
 #[command(
     name = "rampart",
     version,
-    about = "Container security: SBOMs of container images",
+    about = "Container security: SBOMs and vulnerability scans of container images",
     long_about = "rampart inventories the operating-system packages of container images and writes \
                   SBOMs (CycloneDX 1.6, SPDX 2.3). Images are read from OCI layouts, OCI and docker \
                   archives, or root filesystem directories and tarballs; nothing is unpacked to disk."
@@ -32,6 +38,11 @@ struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
 
+    /// Cache directory for the vulnerability database and downloaded feeds.
+    /// Default: $XDG_CACHE_HOME/rampart, else ~/.cache/rampart.
+    #[arg(long, global = true, value_name = "DIR", env = "RAMPART_CACHE_DIR")]
+    cache_dir: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -40,6 +51,14 @@ struct Cli {
 enum Command {
     /// Write the SBOM (software bill of materials) of a container image.
     Sbom(sbom::SbomArgs),
+
+    /// Report the known vulnerabilities of an image's packages (or of an
+    /// SBOM's, with sbom:FILE).
+    Scan(scan::ScanArgs),
+
+    /// Build, update and inspect the vulnerability database.
+    #[command(subcommand)]
+    Db(db::DbCommand),
 
     /// Compare package versions with an ecosystem's own rules.
     #[command(subcommand)]
@@ -51,8 +70,25 @@ fn main() -> ExitCode {
     logging::init(cli.verbose, cli.quiet);
 
     let result = match cli.command {
+        Command::Scan(args) => {
+            let outcome = cache::CacheDir::resolve(cli.cache_dir)
+                .and_then(|cache| scan::run(args, &cache, cli.quiet));
+            return match outcome {
+                Ok(scan::ScanOutcome::Passed) => ExitCode::SUCCESS,
+                Ok(scan::ScanOutcome::PolicyFailed(reason)) => {
+                    eprintln!("failed: {reason}");
+                    ExitCode::from(EXIT_POLICY)
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::from(EXIT_ERROR)
+                }
+            };
+        }
         Command::Sbom(args) => sbom::run(args, cli.quiet),
         Command::Version(command) => version::run(command),
+        Command::Db(command) => cache::CacheDir::resolve(cli.cache_dir)
+            .and_then(|cache| db::run(command, &cache, cli.quiet)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,10 +17,8 @@ use crate::output::{OutputTarget, check_targets, parse_target, stdout_is_termina
 
 #[derive(Args)]
 pub struct SbomArgs {
-    /// The image: oci-dir:PATH[:TAG], oci-archive:FILE[:TAG],
-    /// docker-archive:FILE[:REPO:TAG], dir:PATH, rootfs:FILE, or a plain path
-    /// whose kind is detected from its content.
-    image: String,
+    #[command(flatten)]
+    pub image: ImageArgs,
 
     /// Output as FORMAT or FORMAT=FILE; repeat for several. Formats:
     /// cyclonedx-json, spdx-json, json (rampart's own), table. Default: table
@@ -28,15 +26,24 @@ pub struct SbomArgs {
     #[arg(short, long = "output", value_name = "FORMAT[=FILE]", value_parser = parse_target::<SbomFormat>)]
     outputs: Vec<OutputTarget<SbomFormat>>,
 
-    /// Platform to select from a multi-platform image index, as OS/ARCH[/VARIANT].
-    /// Default: the host's platform.
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
-    platform: Option<Platform>,
-
     /// Document timestamp (RFC 3339, e.g. 2024-01-01T00:00:00Z), for
     /// reproducible output. Default: $SOURCE_DATE_EPOCH if set, else now.
     #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
     timestamp: Option<DateTime<Utc>>,
+}
+
+/// The image to read and the limits for reading it, shared by `sbom` and `scan`.
+#[derive(Args)]
+pub struct ImageArgs {
+    /// The image: oci-dir:PATH[:TAG], oci-archive:FILE[:TAG],
+    /// docker-archive:FILE[:REPO:TAG], dir:PATH, rootfs:FILE, or a plain path
+    /// whose kind is detected from its content.
+    pub image: String,
+
+    /// Platform to select from a multi-platform image index, as OS/ARCH[/VARIANT].
+    /// Default: the host's platform.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<Platform>,
 
     /// Maximum uncompressed size of one layer, in bytes (suffixes KiB, MiB, GiB, TiB).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "32GiB")]
@@ -62,8 +69,21 @@ pub struct SbomArgs {
     max_metadata_size: u64,
 }
 
+impl ImageArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_layer_bytes: self.max_layer_size,
+            max_expansion_ratio: self.max_expansion_ratio,
+            max_entries: self.max_entries,
+            verify_diff_ids: self.verify_diff_ids,
+            max_captured_total: self.max_metadata_size,
+            ..Limits::default()
+        }
+    }
+}
+
 /// Parses an RFC 3339 date and time, such as `2024-01-01T00:00:00Z`.
-fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|time| time.with_timezone(&Utc))
         .map_err(|e| {
@@ -100,7 +120,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
 
 /// The document timestamp: the flag, else `SOURCE_DATE_EPOCH` (the
 /// reproducible-builds convention), else now, truncated to seconds.
-fn document_timestamp(flag: Option<DateTime<Utc>>) -> anyhow::Result<DateTime<Utc>> {
+pub fn document_timestamp(flag: Option<DateTime<Utc>>) -> anyhow::Result<DateTime<Utc>> {
     if let Some(timestamp) = flag {
         return Ok(timestamp);
     }
@@ -195,15 +215,8 @@ pub fn run(args: SbomArgs, quiet: bool) -> anyhow::Result<()> {
     check_targets(&outputs)?;
     let timestamp = document_timestamp(args.timestamp)?;
 
-    let limits = Limits {
-        max_layer_bytes: args.max_layer_size,
-        max_expansion_ratio: args.max_expansion_ratio,
-        max_entries: args.max_entries,
-        verify_diff_ids: args.verify_diff_ids,
-        max_captured_total: args.max_metadata_size,
-        ..Limits::default()
-    };
-    let inventory = inventory_of(&args.image, args.platform, limits, quiet)?;
+    let limits = args.image.limits();
+    let inventory = inventory_of(&args.image.image, args.image.platform, limits, quiet)?;
 
     let meta = DocumentMeta::deterministic(&inventory, timestamp, env!("CARGO_PKG_VERSION"));
     let color = stdout_is_terminal();

@@ -16,7 +16,8 @@ pub enum VersionCommand {
 
 #[derive(Args)]
 pub struct CompareArgs {
-    /// Version scheme: dpkg, rpm, apk, pep440, semver, go, maven or rubygems.
+    /// Version scheme: dpkg, rpm, apk, pep440, semver, go, maven, rubygems,
+    /// nuget or packagist.
     #[arg(long)]
     scheme: Scheme,
 

@@ -6,6 +6,7 @@ pub mod inventory;
 pub mod os;
 pub mod package;
 pub mod purl;
+pub mod sbom_input;
 
 pub use inventory::{Inventory, LayerRecord, SourceInfo};
 pub use package::{Distro, Location, Package, PackageType};

@@ -10,16 +10,54 @@ pub enum PackageType {
     Apk,
     Deb,
     Rpm,
+    /// Python distributions (PyPI).
+    Python,
+    /// npm packages.
+    Npm,
+    /// Go modules.
+    Go,
+    /// Rust crates (crates.io).
+    Rust,
+    /// Java archives (Maven coordinates).
+    Java,
+    /// Ruby gems.
+    Ruby,
+    /// PHP Composer packages (Packagist).
+    Php,
+    /// .NET NuGet packages.
+    DotNet,
 }
 
 impl PackageType {
+    /// Every type with its purl type.
+    pub const PURL_TYPES: [(PackageType, &'static str); 11] = [
+        (PackageType::Apk, "apk"),
+        (PackageType::Deb, "deb"),
+        (PackageType::Rpm, "rpm"),
+        (PackageType::Python, "pypi"),
+        (PackageType::Npm, "npm"),
+        (PackageType::Go, "golang"),
+        (PackageType::Rust, "cargo"),
+        (PackageType::Java, "maven"),
+        (PackageType::Ruby, "gem"),
+        (PackageType::Php, "composer"),
+        (PackageType::DotNet, "nuget"),
+    ];
+
     /// The purl type (package-url spec, `PURL-TYPES.rst`).
     pub fn purl_type(self) -> &'static str {
-        match self {
-            PackageType::Apk => "apk",
-            PackageType::Deb => "deb",
-            PackageType::Rpm => "rpm",
-        }
+        PackageType::PURL_TYPES
+            .iter()
+            .find(|(package_type, _)| *package_type == self)
+            .map_or("generic", |(_, purl_type)| purl_type)
+    }
+
+    /// Returns the type of a purl type, or `None` for a type rampart does not catalog.
+    pub fn from_purl_type(purl_type: &str) -> Option<PackageType> {
+        PackageType::PURL_TYPES
+            .iter()
+            .find(|(_, name)| name.eq_ignore_ascii_case(purl_type))
+            .map(|(package_type, _)| *package_type)
     }
 
     /// Whether the package manager belongs to the operating system.

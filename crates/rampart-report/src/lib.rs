@@ -1,5 +1,7 @@
 //! Renderers of rampart results. For an image inventory this crate writes
 //! CycloneDX 1.6 JSON, SPDX 2.3 JSON, rampart's own JSON and a terminal table.
+//! For vulnerability scan results, [`scan::render_scan`] writes a terminal
+//! table, rampart's JSON, SARIF 2.1.0, CycloneDX 1.6 and Markdown.
 //!
 //! Every renderer is deterministic: the same [`Inventory`] and [`DocumentMeta`]
 //! give byte-identical output whatever the order of the input packages. The
@@ -8,6 +10,7 @@
 mod license;
 mod meta;
 pub mod sbom;
+pub mod scan;
 mod table;
 
 use std::fmt;

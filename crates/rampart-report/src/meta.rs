@@ -90,7 +90,7 @@ fn hash_field(hasher: &mut Sha256, field: &[u8]) {
 }
 
 /// Sets the version (5) and variant (RFC 4122/9562) bits and formats the UUID.
-fn format_uuid_v5(mut bytes: [u8; 16]) -> String {
+pub(crate) fn format_uuid_v5(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x50;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex = hex::encode(bytes);

@@ -127,7 +127,7 @@ fn count_line(packages: &[&Package]) -> String {
 /// Replaces control characters with their Rust escapes, because package
 /// metadata comes from the image and could otherwise send escape sequences
 /// to the terminal.
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_control() {

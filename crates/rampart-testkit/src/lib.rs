@@ -1,6 +1,8 @@
 //! Builds real-format test images (OCI layouts, OCI and docker archives)
 //! inside a temporary directory, so the tests need no fixture files.
 
+pub mod http;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

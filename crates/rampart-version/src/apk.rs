@@ -301,6 +301,7 @@ impl PartialOrd for ApkVersion {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::order_laws::check_transitive;
     use proptest::prelude::*;
 
     fn order(a: &str, b: &str) -> Ordering {
@@ -393,6 +394,21 @@ mod tests {
         fn compare_is_reflexive(a in version_strategy()) {
             prop_assert_eq!(order(&a, &a), Ordering::Equal);
             let _ = validate(&a);
+        }
+    }
+
+    /// Small parts, so that equal versions written differently come up often.
+    const TRANSITIVITY_PATTERN: &str =
+        "0?[0-2](\\.0?[0-2]){0,2}[a-b]?(_(alpha|rc|p)0?[0-2]?){0,2}(~[0-9a-b]{1,2})?(-r0?[0-2])?";
+
+    proptest! {
+        #[test]
+        fn compare_is_transitive(
+            a in TRANSITIVITY_PATTERN,
+            b in TRANSITIVITY_PATTERN,
+            c in TRANSITIVITY_PATTERN,
+        ) {
+            check_transitive(compare, [&a, &b, &c]).map_err(TestCaseError::fail)?;
         }
     }
 }

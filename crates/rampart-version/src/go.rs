@@ -171,6 +171,7 @@ pub fn is_pseudo_version(version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::order_laws::check_transitive;
     use proptest::prelude::*;
 
     fn order(a: &str, b: &str) -> Ordering {
@@ -289,6 +290,21 @@ mod tests {
             let _ = compare(&a, &b);
             let _ = is_pseudo_version(&a);
             let _ = is_pseudo_version(&b);
+        }
+    }
+
+    /// Small parts, so that equal versions written differently come up often.
+    const TRANSITIVITY_PATTERN: &str =
+        "v[01](\\.[01](\\.[01](-([01]|[aA])(\\.([01]|a))?)?(\\+incompatible)?)?)?";
+
+    proptest! {
+        #[test]
+        fn compare_is_transitive(
+            a in TRANSITIVITY_PATTERN,
+            b in TRANSITIVITY_PATTERN,
+            c in TRANSITIVITY_PATTERN,
+        ) {
+            check_transitive(compare, [&a, &b, &c]).map_err(TestCaseError::fail)?;
         }
     }
 }

@@ -8,7 +8,9 @@ pub mod dpkg;
 pub mod go;
 pub mod maven;
 pub mod npm;
+pub mod nuget;
 pub mod osv;
+pub mod packagist;
 pub mod pep440;
 pub mod rpm;
 pub mod rubygems;
@@ -48,11 +50,13 @@ pub enum Scheme {
     Go,
     Maven,
     RubyGems,
+    NuGet,
+    Packagist,
 }
 
 impl Scheme {
     /// Every scheme with the name `--scheme` takes.
-    pub const ALL: [(Scheme, &'static str); 8] = [
+    pub const ALL: [(Scheme, &'static str); 10] = [
         (Scheme::Dpkg, "dpkg"),
         (Scheme::Rpm, "rpm"),
         (Scheme::Apk, "apk"),
@@ -61,6 +65,8 @@ impl Scheme {
         (Scheme::Go, "go"),
         (Scheme::Maven, "maven"),
         (Scheme::RubyGems, "rubygems"),
+        (Scheme::NuGet, "nuget"),
+        (Scheme::Packagist, "packagist"),
     ];
 
     /// The scheme's name, as `--scheme` takes it.
@@ -98,7 +104,8 @@ impl FromStr for Scheme {
 
 /// Compares two versions with the rules of `scheme`. Fails when either
 /// version is invalid in that scheme; apk and rpm compare any string, as
-/// their package managers do.
+/// their package managers do. Packagist also fails for two different dev
+/// branches, which Composer does not order.
 pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionError> {
     match scheme {
         Scheme::Dpkg => dpkg::compare(a, b),
@@ -109,6 +116,8 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionErro
         Scheme::Go => go::compare(a, b),
         Scheme::Maven => maven::compare(a, b),
         Scheme::RubyGems => rubygems::compare(a, b),
+        Scheme::NuGet => nuget::compare(a, b),
+        Scheme::Packagist => packagist::compare(a, b),
     }
 }
 
@@ -159,6 +168,56 @@ mod tests {
             compare(Scheme::RubyGems, "1.0.a", "1.0").unwrap(),
             Ordering::Less
         );
+        assert_eq!(
+            compare(Scheme::NuGet, "1.0", "1.0.0.0").unwrap(),
+            Ordering::Equal
+        );
+        assert_eq!(
+            compare(Scheme::Packagist, "1.0.0-patch1", "1.0.0").unwrap(),
+            Ordering::Greater
+        );
         assert!(compare(Scheme::Semver, "01.0.0", "1.0.0").is_err());
+    }
+}
+
+/// Order laws that the proptests of every scheme module check.
+#[cfg(test)]
+pub(crate) mod order_laws {
+    use std::cmp::Ordering;
+
+    use crate::VersionError;
+
+    /// Checks transitivity (`x <= y <= z` implies `x <= z`) and equality
+    /// consistency (`x == y` implies that `x` and `y` compare alike with
+    /// `z`) for every ordering of the three versions, so the sorted order is
+    /// always among the cases checked. Pairs that fail to compare are
+    /// skipped. Returns the first violation found.
+    pub(crate) fn check_transitive(
+        compare: impl Fn(&str, &str) -> Result<Ordering, VersionError>,
+        versions: [&str; 3],
+    ) -> Result<(), String> {
+        let [a, b, c] = versions;
+        let orders = [
+            [a, b, c],
+            [a, c, b],
+            [b, a, c],
+            [b, c, a],
+            [c, a, b],
+            [c, b, a],
+        ];
+        for [x, y, z] in orders {
+            let (Ok(xy), Ok(yz), Ok(xz)) = (compare(x, y), compare(y, z), compare(x, z)) else {
+                continue;
+            };
+            if xy != Ordering::Greater && yz != Ordering::Greater && xz == Ordering::Greater {
+                return Err(format!("{x:?} <= {y:?} <= {z:?}, but {x:?} > {z:?}"));
+            }
+            if xy == Ordering::Equal && yz != xz {
+                return Err(format!(
+                    "{x:?} == {y:?}, but {y:?} is {yz:?} to {z:?} and {x:?} is {xz:?} to it"
+                ));
+            }
+        }
+        Ok(())
     }
 }

@@ -525,6 +525,7 @@ fn compare_list_list(left: &[Item], right: &[Item]) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::order_laws::check_transitive;
     use proptest::prelude::*;
 
     fn cmp(a: &str, b: &str) -> Ordering {
@@ -657,6 +658,21 @@ mod tests {
                 prop_assert_eq!(forward, backward.reverse());
             }
             prop_assert_eq!(compare(&a, &a).ok(), Some(Ordering::Equal));
+        }
+    }
+
+    /// Small parts, so that equal versions written differently come up often.
+    const TRANSITIVITY_PATTERN: &str =
+        "(([0-2]|00|alpha|a|b|m|rc|cr|snapshot|ga|final|sp|xyz)[.\\-]?){0,5}";
+
+    proptest! {
+        #[test]
+        fn compare_is_transitive(
+            a in TRANSITIVITY_PATTERN,
+            b in TRANSITIVITY_PATTERN,
+            c in TRANSITIVITY_PATTERN,
+        ) {
+            check_transitive(compare, [&a, &b, &c]).map_err(TestCaseError::fail)?;
         }
     }
 }

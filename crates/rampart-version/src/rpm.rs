@@ -237,6 +237,7 @@ fn strip_leading_zeros(digits: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::order_laws::check_transitive;
     use proptest::prelude::*;
 
     fn order(a: &str, b: &str) -> Ordering {
@@ -336,6 +337,22 @@ mod tests {
             if let Ok(order) = compare(&a, &a) {
                 prop_assert_eq!(order, Ordering::Equal);
             }
+        }
+    }
+
+    /// Small parts, so that equal versions written differently come up often.
+    const TRANSITIVITY_PATTERN: &str =
+        "([01]:)?0?[0-2]([._~^+]?([a-b]|0?[0-2])){0,3}(-0?[0-2]([.~^]?[a0-1])?)?";
+
+    proptest! {
+        #[test]
+        fn compare_is_transitive(
+            a in TRANSITIVITY_PATTERN,
+            b in TRANSITIVITY_PATTERN,
+            c in TRANSITIVITY_PATTERN,
+        ) {
+            check_transitive(compare, [&a, &b, &c]).map_err(TestCaseError::fail)?;
+            check_transitive(|a, b| Ok(rpmvercmp(a, b)), [&a, &b, &c]).map_err(TestCaseError::fail)?;
         }
     }
 }

@@ -285,6 +285,7 @@ fn compare_segments(left: &[Segment], right: &[Segment]) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::order_laws::check_transitive;
     use proptest::prelude::*;
 
     fn cmp(a: &str, b: &str) -> Ordering {
@@ -415,6 +416,20 @@ mod tests {
                 prop_assert_eq!(forward, backward.reverse());
                 prop_assert_eq!(cmp(&a, &a), Ordering::Equal);
             }
+        }
+    }
+
+    /// Small parts, so that equal versions written differently come up often.
+    const TRANSITIVITY_PATTERN: &str = "0?[0-2](\\.(0?[0-2]|[aA]|b)){0,4}(-[0-1a])?";
+
+    proptest! {
+        #[test]
+        fn compare_is_transitive(
+            a in TRANSITIVITY_PATTERN,
+            b in TRANSITIVITY_PATTERN,
+            c in TRANSITIVITY_PATTERN,
+        ) {
+            check_transitive(compare, [&a, &b, &c]).map_err(TestCaseError::fail)?;
         }
     }
 }

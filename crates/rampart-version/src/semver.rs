@@ -270,6 +270,7 @@ pub fn compare(a: &str, b: &str) -> Result<Ordering, VersionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::order_laws::check_transitive;
     use proptest::prelude::*;
 
     fn order(a: &str, b: &str) -> Ordering {
@@ -371,6 +372,21 @@ mod tests {
                 prop_assert_eq!(compare(&a, &a), Ok(Ordering::Equal));
                 prop_assert_eq!(version.to_string(), a);
             }
+        }
+    }
+
+    /// Small parts, so that equal versions written differently come up often.
+    const TRANSITIVITY_PATTERN: &str =
+        "[01]\\.[01]\\.[01](-([01]|[aA]|a-1)(\\.([01]|[aB]))?)?(\\+[a-z0-9]{1,2})?";
+
+    proptest! {
+        #[test]
+        fn compare_is_transitive(
+            a in TRANSITIVITY_PATTERN,
+            b in TRANSITIVITY_PATTERN,
+            c in TRANSITIVITY_PATTERN,
+        ) {
+            check_transitive(compare, [&a, &b, &c]).map_err(TestCaseError::fail)?;
         }
     }
 }

@@ -59,6 +59,23 @@ fn maven_compare_vectors() {
     assert_eq!(count, 1491, "maven.tsv row count");
 }
 
+/// The `compare` rows of a shared test case: a CloudBees build of Jenkins core,
+/// `2.414.2-cb-5`, was reported as affected by an advisory fixed in
+/// `2.414.2`, because a SemVer comparison reads `-cb-5` as a pre-release.
+/// Maven sorts an unknown qualifier such as `cb` or `hudson` after the
+/// release, and `rc` before it.
+#[test]
+fn maven_vendor_suffix_case() {
+    let rows = [
+        ("2.414.2-cb-5", "2.414.2", Ordering::Greater),
+        ("1.6.1-hudson-3", "1.6.1", Ordering::Greater),
+        ("2.414.2-rc1", "2.414.2", Ordering::Less),
+    ];
+    for (a, b, expected) in rows {
+        assert_eq!(maven::compare(a, b), Ok(expected), "compare({a:?}, {b:?})");
+    }
+}
+
 #[test]
 fn maven_canonical_vectors() {
     let rows = read_rows("maven-canonical.tsv", 2);

@@ -4,6 +4,16 @@
 //! the import goes on. An importer returns an [`ImportError`] only when the
 //! file as a whole cannot be read as its format.
 
+pub mod alpine;
+pub mod cve5;
+pub mod debian;
+pub mod debian_list;
+pub mod detect;
+pub mod epss;
+pub mod kev;
+pub mod nvd;
+pub mod osv;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 

@@ -428,6 +428,7 @@ fn package_properties(package: &Package) -> Vec<Property> {
                 properties.push(property("syft:metadata:release", release));
             }
         }
+        _ => {}
     }
 
     if let Some(architecture) = &package.architecture {

@@ -108,6 +108,14 @@ pub(crate) fn database_name(package_type: PackageType) -> &'static str {
         PackageType::Apk => "apk database",
         PackageType::Deb => "dpkg database",
         PackageType::Rpm => "rpm database",
+        PackageType::Python => "Python package metadata",
+        PackageType::Npm => "npm package manifest",
+        PackageType::Go => "Go module information",
+        PackageType::Rust => "Rust dependency information",
+        PackageType::Java => "Java archive",
+        PackageType::Ruby => "Ruby gem specification",
+        PackageType::Php => "Composer package list",
+        PackageType::DotNet => ".NET dependency file",
     }
 }
 

@@ -1,0 +1,217 @@
+//! Reading a database: open checks and the keyed lookups.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use zstd::zstd_safe::DDict;
+
+use crate::store::backend::{BackendReader, Table};
+use crate::store::codec::{self, StoredEntry, StoredEpss};
+use crate::store::metadata::Metadata;
+use crate::store::{
+    Backend, FORMAT_MAGIC, PackageAdvisory, SCHEMA_VERSION, StoreError, key, sqlite,
+};
+use crate::{Advisory, EpssScore, KevEntry, Namespace};
+
+/// Names of the rows of the `meta` table.
+pub(crate) const META_FORMAT: &str = "format";
+pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
+pub(crate) const META_METADATA: &str = "metadata";
+pub(crate) const META_DICTIONARY: &str = "zstd_dictionary";
+
+/// A read-only advisory database. It is `Send + Sync`: lookups from many
+/// threads run concurrently, each on its own SQLite connection.
+pub struct Database {
+    path: PathBuf,
+    reader: Box<dyn BackendReader>,
+    metadata: Metadata,
+    namespaces: HashSet<String>,
+    dictionary: Option<DDict<'static>>,
+}
+
+impl Database {
+    /// Opens a database file.
+    ///
+    /// Each way a file can be unusable has its own error: the file is
+    /// missing ([`StoreError::Missing`]), is not a rampart advisory database
+    /// ([`StoreError::NotADatabase`]), is truncated or damaged
+    /// ([`StoreError::Corrupt`]), or has another schema version
+    /// ([`StoreError::SchemaVersion`]). Damage past the pages that the open
+    /// reads shows up as [`StoreError::Corrupt`] from the lookup that
+    /// reaches it.
+    pub fn open(path: &Path) -> Result<Database, StoreError> {
+        Database::open_with_backend(path, Backend::Sqlite)
+    }
+
+    /// Opens a database file written with the given storage engine; for the
+    /// benchmark that compares them.
+    #[doc(hidden)]
+    pub fn open_with_backend(path: &Path, backend: Backend) -> Result<Database, StoreError> {
+        let reader: Box<dyn BackendReader> = match backend {
+            Backend::Sqlite => Box::new(sqlite::SqliteReader::open(path)?),
+            #[cfg(feature = "redb-backend")]
+            Backend::Redb => Box::new(crate::store::redb::RedbReader::open(path)?),
+        };
+
+        let not_a_database = |reason: String| StoreError::NotADatabase {
+            path: path.to_owned(),
+            reason,
+        };
+        let format = match reader.get(Table::Meta, &key::encode(&[META_FORMAT])) {
+            Ok(format) => format,
+            Err(StoreError::Backend { reason, .. }) => return Err(not_a_database(reason)),
+            Err(error) => return Err(error),
+        };
+        if format.as_deref() != Some(FORMAT_MAGIC.as_bytes()) {
+            return Err(not_a_database("no rampart format marker".to_owned()));
+        }
+
+        let version = reader
+            .get(Table::Meta, &key::encode(&[META_SCHEMA_VERSION]))?
+            .and_then(|bytes| <[u8; 4]>::try_from(bytes.as_slice()).ok())
+            .map(u32::from_le_bytes)
+            .ok_or_else(|| StoreError::corrupt(path, "missing or invalid schema version"))?;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::SchemaVersion {
+                path: path.to_owned(),
+                found: version,
+                expected: SCHEMA_VERSION,
+            });
+        }
+
+        let metadata_json = reader
+            .get(Table::Meta, &key::encode(&[META_METADATA]))?
+            .ok_or_else(|| StoreError::corrupt(path, "missing metadata"))?;
+        let metadata: Metadata = serde_json::from_slice(&metadata_json)
+            .map_err(|error| StoreError::corrupt(path, format!("invalid metadata: {error}")))?;
+
+        let dictionary = match reader.get(Table::Meta, &key::encode(&[META_DICTIONARY]))? {
+            Some(bytes) if !bytes.is_empty() => Some(
+                DDict::try_create(&bytes)
+                    .ok_or_else(|| StoreError::corrupt(path, "invalid zstd dictionary"))?,
+            ),
+            _ => None,
+        };
+
+        let namespaces = metadata
+            .namespaces
+            .iter()
+            .map(|(namespace, _)| namespace.as_str().to_owned())
+            .collect();
+        Ok(Database {
+            path: path.to_owned(),
+            reader,
+            metadata,
+            namespaces,
+            dictionary,
+        })
+    }
+
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// Returns the affected entries of non-withdrawn advisories for a
+    /// package, ordered by advisory id and then source. `package` must
+    /// already be normalised with [`Namespace::normalize_package`].
+    pub fn affected(
+        &self,
+        namespace: &Namespace,
+        package: &str,
+    ) -> Result<Vec<PackageAdvisory>, StoreError> {
+        let Some(value) = self.reader.get(
+            Table::Affected,
+            &key::encode(&[namespace.as_str(), package]),
+        )?
+        else {
+            return Ok(Vec::new());
+        };
+        let entries: Vec<StoredEntry> = self.decode(&value, "package index entry")?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| entry.into_package_advisory(namespace, package))
+            .collect())
+    }
+
+    /// Returns the advisories of every source whose id or one of whose
+    /// aliases is `id`: first those with the id, then those with the alias,
+    /// each group ordered by id and source.
+    pub fn advisories(&self, id: &str) -> Result<Vec<Advisory>, StoreError> {
+        let prefix = key::encode(&[id]);
+        let mut advisories = Vec::new();
+        for (_, value) in self.reader.scan_prefix(Table::Advisory, &prefix)? {
+            advisories.push(self.decode::<Advisory>(&value, "advisory")?);
+        }
+
+        for (alias_key, _) in self.reader.scan_prefix(Table::Alias, &prefix)? {
+            let components = key::decode(&alias_key)
+                .ok_or_else(|| StoreError::corrupt(&self.path, "invalid alias key"))?;
+            let [_, advisory_id, source] = components.as_slice() else {
+                return Err(StoreError::corrupt(&self.path, "invalid alias key"));
+            };
+            if advisories
+                .iter()
+                .any(|known| &known.id == advisory_id && &known.source == source)
+            {
+                continue;
+            }
+            let advisory_key = key::encode(&[advisory_id, source]);
+            if let Some(value) = self.reader.get(Table::Advisory, &advisory_key)? {
+                advisories.push(self.decode::<Advisory>(&value, "advisory")?);
+            }
+        }
+        Ok(advisories)
+    }
+
+    pub fn kev(&self, cve: &str) -> Result<Option<KevEntry>, StoreError> {
+        match self.reader.get(Table::Kev, &key::encode(&[cve]))? {
+            Some(value) => codec::from_postcard(&value)
+                .map(Some)
+                .map_err(|reason| self.corrupt_value("KEV entry", reason)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn epss(&self, cve: &str) -> Result<Option<EpssScore>, StoreError> {
+        let Some(value) = self.reader.get(Table::Epss, &key::encode(&[cve]))? else {
+            return Ok(None);
+        };
+        let stored: StoredEpss = codec::from_postcard(&value)
+            .map_err(|reason| self.corrupt_value("EPSS score", reason))?;
+        Ok(Some(EpssScore {
+            cve: cve.to_owned(),
+            score: stored.score,
+            percentile: stored.percentile,
+            date: stored.date,
+        }))
+    }
+
+    /// Tells whether any non-withdrawn advisory affects a package of the
+    /// namespace, so a scan can warn that a distro release has no data.
+    pub fn has_namespace(&self, namespace: &Namespace) -> bool {
+        self.namespaces.contains(namespace.as_str())
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        value: &[u8],
+        what: &str,
+    ) -> Result<T, StoreError> {
+        let raw = codec::decode_value(value, self.dictionary.as_ref())
+            .map_err(|reason| self.corrupt_value(what, reason))?;
+        codec::from_postcard(&raw).map_err(|reason| self.corrupt_value(what, reason))
+    }
+
+    fn corrupt_value(&self, what: &str, reason: String) -> StoreError {
+        StoreError::corrupt(&self.path, format!("invalid {what}: {reason}"))
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("path", &self.path)
+            .field("schema_version", &self.metadata.schema_version)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,407 @@
+//! Reading an inventory back from an SBOM (CycloneDX JSON 1.4–1.6, SPDX 2.2–2.3
+//! JSON), as rampart and Syft write them, so `rampart scan sbom:FILE` can
+//! match packages without the image.
+//!
+//! Packages are identified by their purl: its type gives the package type,
+//! its name and version the package, and qualifiers the rest (`epoch=` for
+//! RPM, `upstream=` for the source package, `distro=` for the release when the
+//! document names no operating system). Locations come from the
+//! `syft:location:N:path` and `syft:location:N:layerID` properties where
+//! present. Components without a purl of a known type are skipped and
+//! counted in the inventory's warnings.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::inventory::{Inventory, SourceInfo};
+use crate::package::{Distro, Location, Package, PackageType};
+
+/// Largest SBOM read, in bytes.
+const MAX_SBOM_BYTES: u64 = 512 * 1024 * 1024;
+
+/// An SBOM that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the SBOM {path}: {reason}")]
+pub struct SbomInputError {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Reads a CycloneDX or SPDX JSON document into an inventory.
+pub fn inventory_from_sbom(path: &Path) -> Result<Inventory, SbomInputError> {
+    let error = |reason: String| SbomInputError {
+        path: path.display().to_string(),
+        reason,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| error(e.to_string()))?
+        .len();
+    if size > MAX_SBOM_BYTES {
+        return Err(error(format!(
+            "{size} bytes is more than the {MAX_SBOM_BYTES}-byte limit for SBOM input"
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    let document: Value =
+        serde_json::from_str(&text).map_err(|e| error(format!("invalid JSON: {e}")))?;
+
+    let mut inventory = Inventory {
+        source: SourceInfo {
+            reference: format!("sbom:{}", path.display()),
+            kind: "sbom".to_owned(),
+            name: path.display().to_string(),
+            ..SourceInfo::default()
+        },
+        ..Inventory::default()
+    };
+    let mut skipped = 0usize;
+    if document.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
+        read_cyclonedx(&document, &mut inventory, &mut skipped);
+    } else if document.get("spdxVersion").is_some() {
+        read_spdx(&document, &mut inventory, &mut skipped);
+    } else {
+        return Err(error(
+            "neither CycloneDX JSON (bomFormat) nor SPDX JSON (spdxVersion); convert it to one of them"
+                .to_owned(),
+        ));
+    }
+
+    if inventory.distro.is_none() {
+        inventory.distro = distro_from_qualifiers(&inventory.packages);
+    }
+    if skipped > 0 {
+        inventory.warnings.push(format!(
+            "{skipped} component(s) without a purl of a package type rampart matches were skipped"
+        ));
+    }
+    inventory
+        .packages
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(inventory)
+}
+
+fn read_cyclonedx(document: &Value, inventory: &mut Inventory, skipped: &mut usize) {
+    if let Some(component) = document.pointer("/metadata/component") {
+        if let Some(name) = component.get("name").and_then(Value::as_str) {
+            inventory.source.name = name.to_owned();
+        }
+        if let Some(version) = component.get("version").and_then(Value::as_str) {
+            if version.starts_with("sha256:") {
+                inventory.source.manifest_digest = Some(version.to_owned());
+            }
+        }
+    }
+
+    let empty = Vec::new();
+    let mut stack: Vec<&Value> = document
+        .get("components")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty)
+        .iter()
+        .collect();
+    // Nesting is bounded by the document, which is bounded in size; the
+    // explicit stack keeps deep nesting off the call stack.
+    while let Some(component) = stack.pop() {
+        if let Some(children) = component.get("components").and_then(Value::as_array) {
+            stack.extend(children);
+        }
+        if component.get("type").and_then(Value::as_str) == Some("operating-system") {
+            let id = component.get("name").and_then(Value::as_str).unwrap_or("");
+            if !id.is_empty() {
+                inventory.distro = Some(Distro {
+                    id: id.to_ascii_lowercase(),
+                    version_id: component
+                        .get("version")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    source_file: "SBOM operating-system component".to_owned(),
+                    ..Distro::default()
+                });
+            }
+            continue;
+        }
+        let Some(purl) = component.get("purl").and_then(Value::as_str) else {
+            *skipped += 1;
+            continue;
+        };
+        let properties: BTreeMap<&str, &str> = component
+            .get("properties")
+            .and_then(Value::as_array)
+            .unwrap_or(&empty)
+            .iter()
+            .filter_map(|property| {
+                Some((
+                    property.get("name")?.as_str()?,
+                    property.get("value")?.as_str()?,
+                ))
+            })
+            .collect();
+        match package_from_purl(purl, locations_from_properties(&properties)) {
+            Some(package) => inventory.packages.push(package),
+            None => *skipped += 1,
+        }
+    }
+}
+
+fn locations_from_properties(properties: &BTreeMap<&str, &str>) -> Vec<Location> {
+    let mut locations = Vec::new();
+    for index in 0.. {
+        let Some(path) = properties.get(format!("syft:location:{index}:path").as_str()) else {
+            break;
+        };
+        locations.push(Location {
+            path: (*path).to_owned(),
+            layer_diff_id: properties
+                .get(format!("syft:location:{index}:layerID").as_str())
+                .map(|layer| (*layer).to_owned()),
+        });
+    }
+    locations
+}
+
+fn read_spdx(document: &Value, inventory: &mut Inventory, skipped: &mut usize) {
+    if let Some(name) = document.get("name").and_then(Value::as_str) {
+        inventory.source.name = name.to_owned();
+    }
+    let empty = Vec::new();
+    for package in document
+        .get("packages")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty)
+    {
+        if package.get("primaryPackagePurpose").and_then(Value::as_str) == Some("OPERATING-SYSTEM")
+        {
+            if let Some(id) = package.get("name").and_then(Value::as_str) {
+                inventory.distro = Some(Distro {
+                    id: id.to_ascii_lowercase(),
+                    version_id: package
+                        .get("versionInfo")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    source_file: "SBOM operating-system package".to_owned(),
+                    ..Distro::default()
+                });
+            }
+            continue;
+        }
+        let purl = package
+            .get("externalRefs")
+            .and_then(Value::as_array)
+            .unwrap_or(&empty)
+            .iter()
+            .find(|reference| {
+                reference.get("referenceType").and_then(Value::as_str) == Some("purl")
+            })
+            .and_then(|reference| reference.get("referenceLocator"))
+            .and_then(Value::as_str);
+        let location = package
+            .get("sourceInfo")
+            .and_then(Value::as_str)
+            .and_then(|info| info.rsplit_once(": "))
+            .map(|(_, path)| Location {
+                path: path.to_owned(),
+                layer_diff_id: None,
+            });
+        match purl.and_then(|purl| package_from_purl(purl, location.into_iter().collect())) {
+            Some(package) => inventory.packages.push(package),
+            None => *skipped += 1,
+        }
+    }
+}
+
+/// Splits a purl into type, namespace, name, version and qualifiers, with
+/// percent-escapes decoded.
+fn split_purl(
+    purl: &str,
+) -> Option<(
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Vec<(String, String)>,
+)> {
+    let rest = purl.strip_prefix("pkg:")?;
+    let rest = rest.split('#').next().unwrap_or(rest);
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, version) = match rest.rsplit_once('@') {
+        Some((path, version)) if !version.contains('/') => (path, Some(decode(version))),
+        _ => (rest, None),
+    };
+    let mut segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let purl_type = segments.remove(0).to_ascii_lowercase();
+    let name = decode(segments.pop()?);
+    let namespace = (!segments.is_empty()).then(|| {
+        segments
+            .iter()
+            .map(|segment| decode(segment))
+            .collect::<Vec<_>>()
+            .join("/")
+    });
+    let qualifiers = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(key, value)| (key.to_ascii_lowercase(), decode(value)))
+        .collect();
+    Some((purl_type, namespace, name, version, qualifiers))
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' && index + 2 < bytes.len() {
+            if let Some(byte) = std::str::from_utf8(&bytes[index + 1..index + 3])
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            {
+                out.push(byte);
+                index += 3;
+                continue;
+            }
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Builds a package from its purl, or `None` for a type rampart does not match.
+fn package_from_purl(purl: &str, locations: Vec<Location>) -> Option<Package> {
+    let (purl_type, namespace, name, version, qualifiers) = split_purl(purl)?;
+    let package_type = PackageType::from_purl_type(&purl_type)?;
+    let version = version?;
+    let qualifier = |key: &str| {
+        qualifiers
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value.clone())
+    };
+
+    let epoch = qualifier("epoch").and_then(|epoch| epoch.parse::<u32>().ok());
+    let (source_name, source_version) = match (package_type, qualifier("upstream")) {
+        (_, None) => (None, None),
+        // `upstream=NAME@VERSION`, or `upstream=NAME` when the source has
+        // the binary's version.
+        (PackageType::Deb, Some(upstream)) => match upstream.split_once('@') {
+            Some((source, version)) => (Some(source.to_owned()), Some(version.to_owned())),
+            None => (Some(upstream), Some(version.clone())),
+        },
+        (PackageType::Apk, Some(origin)) => (Some(origin), Some(version.clone())),
+        // `upstream=perl-5.26.3-417.el8_3.src.rpm`: name, version and release.
+        (PackageType::Rpm, Some(source_rpm)) => split_source_rpm(&source_rpm),
+        (_, Some(_)) => (None, None),
+    };
+    let name = match (package_type, &namespace) {
+        (PackageType::Java, Some(group)) => format!("{group}:{name}"),
+        (PackageType::Npm | PackageType::Go | PackageType::Php, Some(prefix)) => {
+            format!("{prefix}/{name}")
+        }
+        _ => name,
+    };
+    Some(Package {
+        package_type,
+        name,
+        version,
+        epoch,
+        architecture: qualifier("arch"),
+        source_name,
+        source_version,
+        licenses: Vec::new(),
+        maintainer: None,
+        purl: purl.to_owned(),
+        locations,
+        introduced_in_layer: None,
+        files: Vec::new(),
+    })
+}
+
+fn split_source_rpm(file: &str) -> (Option<String>, Option<String>) {
+    let stem = file
+        .strip_suffix(".src.rpm")
+        .or_else(|| file.strip_suffix(".nosrc.rpm"))
+        .unwrap_or(file);
+    let Some((rest, release)) = stem.rsplit_once('-') else {
+        return (None, None);
+    };
+    let Some((name, version)) = rest.rsplit_once('-') else {
+        return (None, None);
+    };
+    (Some(name.to_owned()), Some(format!("{version}-{release}")))
+}
+
+/// Derives the distro from the `distro=` qualifier most OS packages carry
+/// (`debian-12`, `alpine-3.20.3`, `ubuntu-22.04`).
+fn distro_from_qualifiers(packages: &[Package]) -> Option<Distro> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for package in packages
+        .iter()
+        .filter(|package| package.package_type.is_os())
+    {
+        if let Some((_, _, _, _, qualifiers)) = split_purl(&package.purl) {
+            if let Some((_, distro)) = qualifiers.iter().find(|(key, _)| key == "distro") {
+                *counts.entry(distro.clone()).or_default() += 1;
+            }
+        }
+    }
+    let (distro, _) = counts.into_iter().max_by_key(|(_, count)| *count)?;
+    let (id, version) = distro.split_once('-')?;
+    Some(Distro {
+        id: id.to_owned(),
+        version_id: Some(version.to_owned()),
+        source_file: "purl distro qualifiers".to_owned(),
+        ..Distro::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deb_upstream_with_version() {
+        let package = package_from_purl(
+            "pkg:deb/debian/libbrotli1@1.0.9-2%2Bb6?arch=amd64&distro=debian-12&upstream=brotli%401.0.9-2",
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(package.version, "1.0.9-2+b6");
+        assert_eq!(package.source_name.as_deref(), Some("brotli"));
+        assert_eq!(package.source_version.as_deref(), Some("1.0.9-2"));
+    }
+
+    #[test]
+    fn rpm_source_split() {
+        assert_eq!(
+            split_source_rpm("perl-5.26.3-417.el8_3.src.rpm"),
+            (Some("perl".to_owned()), Some("5.26.3-417.el8_3".to_owned()))
+        );
+    }
+
+    #[test]
+    fn maven_name_has_group() {
+        let package = package_from_purl("pkg:maven/org.x/lib@1.0", Vec::new()).unwrap();
+        assert_eq!(package.name, "org.x:lib");
+    }
+
+    #[test]
+    fn unknown_type_skipped() {
+        assert!(package_from_purl("pkg:github/actions/checkout@v4", Vec::new()).is_none());
+    }
+
+    #[test]
+    fn distro_from_most_common_qualifier() {
+        let packages: Vec<Package> = [
+            "pkg:deb/debian/a@1?distro=debian-12",
+            "pkg:deb/debian/b@1?distro=debian-12",
+        ]
+        .iter()
+        .filter_map(|purl| package_from_purl(purl, Vec::new()))
+        .collect();
+        let distro = distro_from_qualifiers(&packages).unwrap();
+        assert_eq!(distro.id, "debian");
+        assert_eq!(distro.version_id.as_deref(), Some("12"));
+    }
+}
