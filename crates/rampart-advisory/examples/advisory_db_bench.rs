@@ -316,6 +316,23 @@ fn run() -> Result<(), String> {
     }
     latencies.sort();
 
+    // The same keys again, each timed five times with the fastest call kept:
+    // a second percentile that filters out preemption by other processes.
+    let mut fastest = Vec::with_capacity(sample.len());
+    for (namespace, package) in sample.iter().take(options.lookups / 4) {
+        let mut best = Duration::MAX;
+        for _ in 0..5 {
+            let begin = Instant::now();
+            let entries = database
+                .affected(namespace, package)
+                .map_err(|e| e.to_string())?;
+            best = best.min(begin.elapsed());
+            std::hint::black_box(entries);
+        }
+        fastest.push(best);
+    }
+    fastest.sort();
+
     // Throughput on all rayon threads.
     let begin = Instant::now();
     sample
@@ -328,7 +345,7 @@ fn run() -> Result<(), String> {
         "backend": format!("{:?}", options.backend).to_lowercase(),
         "records": metadata.sources.iter().map(|s| s.records).sum::<u64>(),
         "packages": keys.len(),
-        "entries_found": found / 2,
+        "entries_found": found,
         "corpus_parse_s": parse_s,
         "import_s": imported.as_secs_f64(),
         "build_s": build.as_secs_f64(),
@@ -339,6 +356,8 @@ fn run() -> Result<(), String> {
         "lookup_us_p50": percentile(&latencies, 0.50),
         "lookup_us_p99": percentile(&latencies, 0.99),
         "lookup_us_max": percentile(&latencies, 1.0),
+        "fastest_of_5_us_p50": percentile(&fastest, 0.50),
+        "fastest_of_5_us_p99": percentile(&fastest, 0.99),
         "parallel_lookups_per_s": sample.len() as f64 / parallel.as_secs_f64(),
         "threads": rayon::current_num_threads(),
     });

@@ -72,7 +72,10 @@ pub enum BuildError {
         "the feed files gave no records ({skipped} skipped{}); the previous database was left in place",
         example.as_deref().map(|e| format!(", for example {e}")).unwrap_or_default()
     )]
-    Empty { skipped: u64, example: Option<String> },
+    Empty {
+        skipped: u64,
+        example: Option<String>,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(

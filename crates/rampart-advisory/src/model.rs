@@ -116,6 +116,7 @@ impl AffectedPackage {
 
 /// Whether and how a package in a namespace is affected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Affected in the ranges and versions given; OSV records carry this,
     /// and the ranges may contain fixed events.
@@ -200,6 +201,7 @@ pub struct Severity {
 
 /// The scale a severity is expressed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SeverityKind {
     CvssV2,
     CvssV3,
@@ -226,6 +228,7 @@ impl SeverityKind {
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
+#[serde(rename_all = "kebab-case")]
 pub enum Rating {
     #[default]
     Unknown,

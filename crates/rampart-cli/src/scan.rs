@@ -193,7 +193,12 @@ fn open_database(cache: &CacheDir) -> anyhow::Result<Database> {
         );
     }
     let database = Database::open(&path)?;
-    let records: u64 = database.metadata().sources.iter().map(|source| source.records).sum();
+    let records: u64 = database
+        .metadata()
+        .sources
+        .iter()
+        .map(|source| source.records)
+        .sum();
     if records == 0 {
         bail!(
             "the vulnerability database at {} has no advisories, so a scan would find nothing; \
@@ -266,7 +271,9 @@ fn image_purl(inventory: &Inventory) -> Option<String> {
 fn policy_outcome(report: &ScanReport, fail_on: Option<Rating>, fail_on_kev: bool) -> ScanOutcome {
     let active = || report.findings.iter().filter(|finding| finding.is_active());
     if let Some(threshold) = fail_on {
-        let count = active().filter(|finding| finding.severity >= threshold).count();
+        let count = active()
+            .filter(|finding| finding.severity >= threshold)
+            .count();
         if count > 0 {
             return ScanOutcome::PolicyFailed(format!(
                 "{count} finding(s) of severity {threshold} or higher (--fail-on {threshold})"

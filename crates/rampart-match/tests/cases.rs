@@ -122,7 +122,12 @@ fn rpm_source_epoch_not_borrowed() {
                 header["version"].as_str().unwrap(),
                 header["release"].as_str().unwrap()
             );
-            let mut package = package(PackageType::Rpm, name, &version, &format!("pkg:rpm/centos/{name}@{version}"));
+            let mut package = package(
+                PackageType::Rpm,
+                name,
+                &version,
+                &format!("pkg:rpm/centos/{name}@{version}"),
+            );
             package.epoch = header["epoch"].as_u64().map(|epoch| epoch as u32);
             let (source, source_version) = rampart_inventory::catalog::rpm::parse_source_rpm(
                 header["sourcerpm"].as_str().unwrap(),
@@ -140,11 +145,19 @@ fn rpm_source_epoch_not_borrowed() {
         source_file: "/etc/os-release".into(),
         ..Distro::default()
     };
-    let outcome = match_inventory(&database, &inventory(Some(distro), packages), chrono::Utc::now()).unwrap();
+    let outcome = match_inventory(
+        &database,
+        &inventory(Some(distro), packages),
+        chrono::Utc::now(),
+    )
+    .unwrap();
 
     for absent in expected["findings_must_not_include"].as_array().unwrap() {
         let ids = ids_of(&outcome.findings, absent["package"].as_str().unwrap());
-        assert!(!ids.contains(&absent["id"].as_str().unwrap()), "{absent}: {ids:?}");
+        assert!(
+            !ids.contains(&absent["id"].as_str().unwrap()),
+            "{absent}: {ids:?}"
+        );
     }
     for present in expected["findings_must_include"].as_array().unwrap() {
         let finding = outcome
@@ -172,7 +185,8 @@ fn vex_case() -> (tempfile::TempDir, Database, Inventory, String) {
         .unwrap()
         .iter()
         .map(|entry| {
-            let mut affected = AffectedPackage::new(namespace.clone(), entry["package"].as_str().unwrap());
+            let mut affected =
+                AffectedPackage::new(namespace.clone(), entry["package"].as_str().unwrap());
             affected.status = Status::NotFixed;
             Advisory {
                 id: entry["id"].as_str().unwrap().to_owned(),
@@ -205,7 +219,12 @@ fn vex_case() -> (tempfile::TempDir, Database, Inventory, String) {
         ..Distro::default()
     };
     let image_purl = image["image"]["purl"].as_str().unwrap().to_owned();
-    (temp, database, inventory(Some(distro), packages), image_purl)
+    (
+        temp,
+        database,
+        inventory(Some(distro), packages),
+        image_purl,
+    )
 }
 
 #[test]
@@ -215,7 +234,10 @@ fn vex_subcomponent_applies_in_named_image() {
     let expected = read_json(&dir.join("expected.json"));
 
     let outcome = match_inventory(&database, &inventory, chrono::Utc::now()).unwrap();
-    for present in expected["without_vex"]["findings_must_include"].as_array().unwrap() {
+    for present in expected["without_vex"]["findings_must_include"]
+        .as_array()
+        .unwrap()
+    {
         let ids = ids_of(&outcome.findings, present["package"].as_str().unwrap());
         assert!(ids.contains(&present["id"].as_str().unwrap()), "{ids:?}");
     }
@@ -235,8 +257,14 @@ fn vex_subcomponent_applies_in_named_image() {
             .unwrap();
         let suppression = finding.suppressed.as_ref().expect("suppressed");
         assert_eq!(suppression.kind, SuppressionKind::Vex);
-        assert_eq!(suppression.vex_status.as_deref(), suppressed["vex_status"].as_str());
-        assert_eq!(suppression.justification.as_deref(), suppressed["justification"].as_str());
+        assert_eq!(
+            suppression.vex_status.as_deref(),
+            suppressed["vex_status"].as_str()
+        );
+        assert_eq!(
+            suppression.justification.as_deref(),
+            suppressed["justification"].as_str()
+        );
     }
 }
 
@@ -316,7 +344,8 @@ fn maven_vendor_suffix_not_affected() {
             })
         })
         .collect();
-    let outcome = match_inventory(&database, &inventory(None, packages), chrono::Utc::now()).unwrap();
+    let outcome =
+        match_inventory(&database, &inventory(None, packages), chrono::Utc::now()).unwrap();
     let absent = &expected["findings_must_not_include"][0];
     let vendor_build: Vec<&Finding> = outcome
         .findings
@@ -338,7 +367,7 @@ fn maven_vendor_suffix_not_affected() {
 fn case_folder_gives_no_records() {
     let dir = case_dir("grype-1526-maven-cb-suffix");
     let temp = tempfile::tempdir().unwrap();
-    let error = build_database(&temp.path().join("x.db"), &[FeedInput::local(&dir)], None)
-        .unwrap_err();
+    let error =
+        build_database(&temp.path().join("x.db"), &[FeedInput::local(&dir)], None).unwrap_err();
     assert!(error.to_string().contains("gave no records"), "{error}");
 }

@@ -63,7 +63,10 @@ fn finding_rows(findings: &[Finding]) -> BTreeSet<Row> {
             (
                 package.name.clone(),
                 package.version.clone(),
-                package.matched_name.clone().unwrap_or_else(|| package.name.clone()),
+                package
+                    .matched_name
+                    .clone()
+                    .unwrap_or_else(|| package.name.clone()),
                 package
                     .matched_version
                     .clone()
@@ -146,7 +149,11 @@ fn alpine_release_from_image() {
         assert!(
             outcome.findings.is_empty(),
             "{image}: {:#?}",
-            outcome.findings.iter().map(|f| (&f.package.name, &f.id)).collect::<Vec<_>>()
+            outcome
+                .findings
+                .iter()
+                .map(|f| (&f.package.name, &f.id))
+                .collect::<Vec<_>>()
         );
         assert!(
             outcome.warnings.iter().any(|w| w.contains("end of life")),

@@ -520,6 +520,11 @@ fn write_affected(
                 for entry in entries {
                     raw.extend_from_slice(entry);
                 }
+                if std::env::var_os("STORE_AFFECTED_RAW").is_some() {
+                    let mut v = vec![0u8];
+                    v.extend_from_slice(&raw);
+                    return Ok(v);
+                }
                 compressor.encode(&raw).map_err(|reason| {
                     StoreError::backend(path, "encoding the package index", reason)
                 })

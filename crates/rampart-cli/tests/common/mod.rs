@@ -51,3 +51,16 @@ pub fn spdx_errors(document: &serde_json::Value) -> Vec<String> {
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect()
 }
+
+/// Returns the validation errors of a SARIF 2.1.0 document against the
+/// official schema.
+pub fn sarif_errors(document: &serde_json::Value) -> Vec<String> {
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&load(&schemas().join("sarif-schema-2.1.0.json")))
+        .unwrap();
+    validator
+        .iter_errors(document)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}

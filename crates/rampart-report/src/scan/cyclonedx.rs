@@ -213,7 +213,11 @@ fn metadata(report: &ScanReport) -> Metadata {
                 .clone()
                 .unwrap_or_else(|| "rampart:target".to_owned()),
         ),
-        component_type: if is_image(source) { "container" } else { "file" },
+        component_type: if is_image(source) {
+            "container"
+        } else {
+            "file"
+        },
         name: source.name.clone(),
         version: image_version(source).map(str::to_owned),
         purl: report.image_purl.clone(),
@@ -392,7 +396,10 @@ fn add_affect(affects: &mut Vec<Affect>, finding: &Finding, status: &'static str
         version: package.version.clone(),
         status,
     };
-    match affects.iter_mut().find(|affect| affect.reference == reference) {
+    match affects
+        .iter_mut()
+        .find(|affect| affect.reference == reference)
+    {
         Some(affect) if !affect.versions.contains(&version) => affect.versions.push(version),
         Some(_) => {}
         None => affects.push(Affect {
@@ -418,7 +425,12 @@ fn add_ratings(ratings: &mut Vec<RatingEntry>, finding: &Finding) {
 fn rating_entry(entry: &SeverityEntry) -> RatingEntry {
     let method = match entry.kind {
         SeverityKind::CvssV2 => "CVSSv2",
-        SeverityKind::CvssV3 if entry.vector.as_deref().is_some_and(|v| v.starts_with("CVSS:3.0/")) => {
+        SeverityKind::CvssV3
+            if entry
+                .vector
+                .as_deref()
+                .is_some_and(|v| v.starts_with("CVSS:3.0/")) =>
+        {
             "CVSSv3"
         }
         SeverityKind::CvssV3 => "CVSSv31",
@@ -453,7 +465,9 @@ fn rating_entry(entry: &SeverityEntry) -> RatingEntry {
 /// `PYSEC`).
 fn add_references(references: &mut Vec<VulnerabilityReference>, id: &str, finding: &Finding) {
     let mut add = |reference: VulnerabilityReference| {
-        let known = references.iter().any(|existing| existing.id == reference.id);
+        let known = references
+            .iter()
+            .any(|existing| existing.id == reference.id);
         if reference.id != id && !known {
             references.push(reference);
         }
@@ -584,7 +598,10 @@ mod tests {
             justification("vulnerable_code_not_in_execute_path"),
             Some("code_not_reachable")
         );
-        assert_eq!(justification("component_not_present"), Some("code_not_present"));
+        assert_eq!(
+            justification("component_not_present"),
+            Some("code_not_present")
+        );
         assert_eq!(
             justification("inline_mitigations_already_exist"),
             Some("protected_by_mitigating_control")
@@ -593,7 +610,10 @@ mod tests {
             justification("vulnerable_code_cannot_be_controlled_by_adversary"),
             None
         );
-        assert_eq!(justification("requires_environment"), Some("requires_environment"));
+        assert_eq!(
+            justification("requires_environment"),
+            Some("requires_environment")
+        );
     }
 
     #[test]

@@ -15,7 +15,10 @@ use super::{ScanReport, Summary, distro_name, first_web_url, rfc3339, warnings};
 
 /// Renders the Markdown, ending with a newline.
 pub(super) fn render(report: &ScanReport) -> String {
-    let mut blocks = vec![heading(report), severity_table(&Summary::of(&report.findings))];
+    let mut blocks = vec![
+        heading(report),
+        severity_table(&Summary::of(&report.findings)),
+    ];
 
     let mut active: Vec<&Finding> = report
         .findings
@@ -77,7 +80,10 @@ fn severity_table(summary: &Summary) -> String {
         ("Negligible", summary.negligible),
         ("Unknown", summary.unknown),
     ];
-    let mut lines = vec!["| Severity | Count |".to_owned(), "| --- | ---: |".to_owned()];
+    let mut lines = vec![
+        "| Severity | Count |".to_owned(),
+        "| --- | ---: |".to_owned(),
+    ];
     for (name, count) in rows {
         lines.push(format!("| {name} | {count} |"));
     }
@@ -100,7 +106,11 @@ fn findings_table(active: &[&Finding]) -> String {
             "| {} | {} | {} | {} | {} | {} |",
             code(&finding.package.name),
             code(&finding.package.version),
-            finding.fixed_version.as_deref().map(code).unwrap_or_default(),
+            finding
+                .fixed_version
+                .as_deref()
+                .map(code)
+                .unwrap_or_default(),
             vulnerability_link(finding),
             severity_text(finding.severity),
             if finding.kev.is_some() { "yes" } else { "" },

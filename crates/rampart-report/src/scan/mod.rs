@@ -171,7 +171,11 @@ pub fn distro_name(distro: Option<&Distro>) -> String {
     let Some(distro) = distro else {
         return "unknown distro".to_owned();
     };
-    if let Some(pretty_name) = distro.pretty_name.as_deref().filter(|name| !name.trim().is_empty()) {
+    if let Some(pretty_name) = distro
+        .pretty_name
+        .as_deref()
+        .filter(|name| !name.trim().is_empty())
+    {
         return pretty_name.to_owned();
     }
     match &distro.version_id {
@@ -202,7 +206,9 @@ pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
 /// `81.4% (99th)`. The rank is the percentile rounded down, so `99th` means
 /// that at least 99 % of scored CVEs have a lower or equal score.
 pub(crate) fn epss_text(epss: &EpssScore) -> String {
-    let rank = (f64::from(epss.percentile) * 100.0).floor().clamp(0.0, 100.0) as u32;
+    let rank = (f64::from(epss.percentile) * 100.0)
+        .floor()
+        .clamp(0.0, 100.0) as u32;
     let suffix = match (rank % 10, rank % 100) {
         (_, 11..=13) => "th",
         (1, _) => "st",
@@ -221,7 +227,10 @@ pub(crate) fn epss_text(epss: &EpssScore) -> String {
 pub(crate) fn web_url(url: &str) -> Option<String> {
     let url = url.trim();
     let scheme_end = url.find("://")?;
-    if !matches!(url[..scheme_end].to_ascii_lowercase().as_str(), "http" | "https") {
+    if !matches!(
+        url[..scheme_end].to_ascii_lowercase().as_str(),
+        "http" | "https"
+    ) {
         return None;
     }
     if url.len() == scheme_end + 3 {
@@ -300,7 +309,10 @@ mod tests {
         ] {
             assert_eq!(format.name().parse::<ScanFormat>(), Ok(format));
         }
-        assert_eq!("CycloneDX".parse::<ScanFormat>(), Ok(ScanFormat::CycloneDxJson));
+        assert_eq!(
+            "CycloneDX".parse::<ScanFormat>(),
+            Ok(ScanFormat::CycloneDxJson)
+        );
         assert_eq!("md".parse::<ScanFormat>(), Ok(ScanFormat::Markdown));
         assert!("html".parse::<ScanFormat>().is_err());
     }

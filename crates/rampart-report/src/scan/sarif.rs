@@ -181,7 +181,10 @@ pub(super) fn render(report: &ScanReport) -> String {
         .enumerate()
         .map(|(index, id)| (*id, index))
         .collect();
-    let rules = representatives.values().map(|finding| rule(finding)).collect();
+    let rules = representatives
+        .values()
+        .map(|finding| rule(finding))
+        .collect();
 
     let results = report
         .findings
@@ -265,10 +268,7 @@ fn help(finding: &Finding) -> Help {
     let urls: Vec<String> = finding.urls.iter().filter_map(|url| web_url(url)).collect();
     if !urls.is_empty() {
         text.push(format!("References:\n{}", urls.join("\n")));
-        let links: Vec<String> = urls
-            .iter()
-            .map(|url| format!("- <{url}>"))
-            .collect();
+        let links: Vec<String> = urls.iter().map(|url| format!("- <{url}>")).collect();
         markdown.push(format!("References:\n\n{}", links.join("\n")));
     }
 

@@ -77,7 +77,10 @@ fn header_lines(report: &ScanReport) -> String {
 
     let lines = [
         ("Image:", image),
-        ("Distro:", printable(&distro_name(report.inventory.distro.as_ref()))),
+        (
+            "Distro:",
+            printable(&distro_name(report.inventory.distro.as_ref())),
+        ),
         (
             "OS namespace:",
             printable(report.os_namespace.as_deref().unwrap_or("none")),
@@ -104,7 +107,11 @@ fn findings_table(active: &[&Finding], color: bool) -> String {
     table.set_header(HEADER.iter().map(|title| bold(Cell::new(title), color)));
 
     for (package, findings) in group_by_package(active) {
-        let label = format!("{} {}", printable(&package.name), printable(&package.version));
+        let label = format!(
+            "{} {}",
+            printable(&package.name),
+            printable(&package.version)
+        );
         table.add_row(vec![bold(Cell::new(label), color)]);
         for finding in findings {
             table.add_row(finding_row(finding, color));
