@@ -137,8 +137,15 @@ pub fn run(args: ScanArgs, cache: &CacheDir, quiet: bool) -> anyhow::Result<Scan
             metadata.built_at.format("%Y-%m-%d")
         ));
     }
-    for warning in &warnings {
-        tracing::warn!("{warning}");
+    // A table on stdout lists the warnings itself; otherwise they go to
+    // stderr, so they are seen whatever the outputs are.
+    let table_on_stdout = outputs
+        .iter()
+        .any(|target| target.format == ScanFormat::Table && target.file.is_none());
+    if !table_on_stdout {
+        for warning in &warnings {
+            tracing::warn!("{warning}");
+        }
     }
 
     let report = ScanReport {
