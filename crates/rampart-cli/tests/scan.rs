@@ -392,3 +392,50 @@ fn corpus_debian_images_and_syft_sboms() {
         }
     }
 }
+
+/// Syft's SBOM of the polyglot image carries its Python, Go and Rust
+/// packages; they match in their OSV ecosystems with each one's version
+/// rules, and EPSS enriches the findings.
+#[test]
+fn corpus_polyglot_sbom_language_findings() {
+    let Some(corpus) = corpus_dir() else {
+        return;
+    };
+    let (cache, work) = corpus_setup(&corpus);
+    let sbom = corpus.join("reference/syft/polyglot-app.cdx.json");
+    let output = rampart(
+        cache.path(),
+        work.path(),
+        &["scan", &format!("sbom:{}", sbom.display()), "-o", "json"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let find = |package: &str, id: &str| {
+        findings
+            .iter()
+            .find(|finding| finding["package"]["name"] == package && finding["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} for {package}"))
+    };
+
+    let requests = find("requests", "CVE-2018-18074");
+    assert_eq!(requests["fixed_version"], "2.20.0");
+    assert_eq!(requests["namespace"], "pypi");
+    assert!(requests["epss"]["percentile"].as_f64().unwrap() > 0.0);
+    assert!(requests["aliases"].to_string().contains("PYSEC-2018-28"));
+    assert_eq!(find("pyyaml", "CVE-2020-1747")["fixed_version"], "5.3.1");
+    assert_eq!(find("smallvec", "CVE-2021-25900")["namespace"], "crates.io");
+    assert!(
+        findings
+            .iter()
+            .any(|finding| finding["package"]["name"] == "stdlib" && finding["namespace"] == "go")
+    );
+    // Packages above every fix give nothing: jinja2 2.10 has two fixes
+    // above it, and none at or below.
+    let jinja: Vec<_> = findings
+        .iter()
+        .filter(|finding| finding["package"]["name"] == "jinja2")
+        .map(|finding| finding["fixed_version"].as_str().unwrap())
+        .collect();
+    assert_eq!(jinja.len(), 2, "{jinja:?}");
+}

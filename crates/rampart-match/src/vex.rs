@@ -350,4 +350,32 @@ mod tests {
             "pkg:deb/ubuntu/bash@5.1?arch=amd64"
         ));
     }
+
+    #[test]
+    fn cyclonedx_vex_maps_refs_to_purls() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vex.cdx.json");
+        std::fs::write(
+            &path,
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+                "components":[{"type":"library","bom-ref":"urllib3-ref","name":"urllib3","purl":"pkg:pypi/urllib3@1.23"}],
+                "vulnerabilities":[{"id":"CVE-2019-11324","analysis":{"state":"not_affected","justification":"code_not_reachable"},"affects":[{"ref":"urllib3-ref"}]},
+                                   {"id":"CVE-2018-20060","analysis":{"state":"exploitable"},"affects":[{"ref":"urllib3-ref"}]}]}"#,
+        )
+        .unwrap();
+        let statements = load(&path).unwrap();
+        assert_eq!(statements.len(), 2);
+        assert_eq!(statements[0].products[0].purl, "pkg:pypi/urllib3@1.23");
+        assert!(statements[0].suppresses);
+        assert!(!statements[1].suppresses);
+    }
+
+    #[test]
+    fn unknown_document_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.json");
+        std::fs::write(&path, "{\"statements\": []}").unwrap();
+        let error = load(&path).unwrap_err();
+        assert!(error.to_string().contains("neither OpenVEX"));
+    }
 }

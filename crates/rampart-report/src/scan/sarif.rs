@@ -163,7 +163,7 @@ struct ResultProperties {
 
 /// Renders the SARIF log, pretty-printed, ending with a newline.
 pub(super) fn render(report: &ScanReport) -> String {
-    // Rules sorted by id; each rule describes the most severe finding of its
+    // Rules sorted by id in byte order; each rule describes the most severe finding of its
     // id, the first one in report order among equals.
     let mut representatives: BTreeMap<&str, &Finding> = BTreeMap::new();
     for finding in &report.findings {
