@@ -269,7 +269,7 @@ impl Rating {
             s if s >= 7.0 => Rating::High,
             s if s >= 4.0 => Rating::Medium,
             s if s > 0.0 => Rating::Low,
-            s if s == 0.0 => Rating::Negligible,
+            0.0 => Rating::Negligible,
             _ => Rating::Unknown,
         }
     }

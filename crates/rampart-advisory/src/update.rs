@@ -413,12 +413,12 @@ fn attempt_download(
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned)
     };
-    if status == 304 {
-        if let Some(cached) = cached {
-            debug!(url, "not modified");
-            progress.finish(url, &Fetched::NotModified);
-            return Ok(cached.clone());
-        }
+    if status == 304
+        && let Some(cached) = cached
+    {
+        debug!(url, "not modified");
+        progress.finish(url, &Fetched::NotModified);
+        return Ok(cached.clone());
     }
     if !(200..300).contains(&status) {
         let retry_after = header("Retry-After")
@@ -456,15 +456,15 @@ fn attempt_download(
                 retry_after: None,
             }
         })?;
-    if let Some(total) = total {
-        if written != total {
-            let _ = fs::remove_file(&partial);
-            return Err(AttemptError {
-                reason: format!("the response ended after {written} of {total} bytes"),
-                retry: true,
-                retry_after: None,
-            });
-        }
+    if let Some(total) = total
+        && written != total
+    {
+        let _ = fs::remove_file(&partial);
+        return Err(AttemptError {
+            reason: format!("the response ended after {written} of {total} bytes"),
+            retry: true,
+            retry_after: None,
+        });
     }
 
     let install = || -> io::Result<()> {

@@ -87,10 +87,10 @@ fn read_cyclonedx(document: &Value, inventory: &mut Inventory, skipped: &mut usi
         if let Some(name) = component.get("name").and_then(Value::as_str) {
             inventory.source.name = name.to_owned();
         }
-        if let Some(version) = component.get("version").and_then(Value::as_str) {
-            if version.starts_with("sha256:") {
-                inventory.source.manifest_digest = Some(version.to_owned());
-            }
+        if let Some(version) = component.get("version").and_then(Value::as_str)
+            && version.starts_with("sha256:")
+        {
+            inventory.source.manifest_digest = Some(version.to_owned());
         }
     }
 
@@ -211,17 +211,17 @@ fn read_spdx(document: &Value, inventory: &mut Inventory, skipped: &mut usize) {
     }
 }
 
-/// Splits a purl into type, namespace, name, version and qualifiers, with
-/// percent-escapes decoded.
-fn split_purl(
-    purl: &str,
-) -> Option<(
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Vec<(String, String)>,
-)> {
+/// The parts of a purl, with percent-escapes decoded.
+struct PurlParts {
+    purl_type: String,
+    namespace: Option<String>,
+    name: String,
+    version: Option<String>,
+    qualifiers: Vec<(String, String)>,
+}
+
+/// Splits a purl into type, namespace, name, version and qualifiers.
+fn split_purl(purl: &str) -> Option<PurlParts> {
     let rest = purl.strip_prefix("pkg:")?;
     let rest = rest.split('#').next().unwrap_or(rest);
     let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
@@ -244,7 +244,13 @@ fn split_purl(
         .filter_map(|pair| pair.split_once('='))
         .map(|(key, value)| (key.to_ascii_lowercase(), decode(value)))
         .collect();
-    Some((purl_type, namespace, name, version, qualifiers))
+    Some(PurlParts {
+        purl_type,
+        namespace,
+        name,
+        version,
+        qualifiers,
+    })
 }
 
 fn decode(text: &str) -> String {
@@ -252,15 +258,15 @@ fn decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
     while index < bytes.len() {
-        if bytes[index] == b'%' && index + 2 < bytes.len() {
-            if let Some(byte) = std::str::from_utf8(&bytes[index + 1..index + 3])
+        if bytes[index] == b'%'
+            && index + 2 < bytes.len()
+            && let Some(byte) = std::str::from_utf8(&bytes[index + 1..index + 3])
                 .ok()
                 .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-            {
-                out.push(byte);
-                index += 3;
-                continue;
-            }
+        {
+            out.push(byte);
+            index += 3;
+            continue;
         }
         out.push(bytes[index]);
         index += 1;
@@ -270,7 +276,13 @@ fn decode(text: &str) -> String {
 
 /// Builds a package from its purl, or `None` for a type rampart does not match.
 fn package_from_purl(purl: &str, locations: Vec<Location>) -> Option<Package> {
-    let (purl_type, namespace, name, version, qualifiers) = split_purl(purl)?;
+    let PurlParts {
+        purl_type,
+        namespace,
+        name,
+        version,
+        qualifiers,
+    } = split_purl(purl)?;
     let package_type = PackageType::from_purl_type(&purl_type)?;
     let version = version?;
     let qualifier = |key: &str| {
@@ -340,10 +352,10 @@ fn distro_from_qualifiers(packages: &[Package]) -> Option<Distro> {
         .iter()
         .filter(|package| package.package_type.is_os())
     {
-        if let Some((_, _, _, _, qualifiers)) = split_purl(&package.purl) {
-            if let Some((_, distro)) = qualifiers.iter().find(|(key, _)| key == "distro") {
-                *counts.entry(distro.clone()).or_default() += 1;
-            }
+        if let Some(parts) = split_purl(&package.purl)
+            && let Some((_, distro)) = parts.qualifiers.iter().find(|(key, _)| key == "distro")
+        {
+            *counts.entry(distro.clone()).or_default() += 1;
         }
     }
     let (distro, _) = counts.into_iter().max_by_key(|(_, count)| *count)?;

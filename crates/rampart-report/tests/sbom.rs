@@ -54,6 +54,7 @@ fn package(spec: PackageSpec<'_>) -> Package {
         PackageType::Apk => ("/lib/apk/db/installed", APK_LAYER),
         PackageType::Deb => ("/var/lib/dpkg/status", DEB_LAYER),
         PackageType::Rpm => ("/var/lib/rpm/rpmdb.sqlite", RPM_LAYER),
+        other => panic!("no test database for {other:?} packages"),
     };
     Package {
         package_type: spec.package_type,

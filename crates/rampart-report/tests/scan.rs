@@ -135,8 +135,8 @@ fn inventory() -> Inventory {
     }
 }
 
-/// The matched package of an inventory package; `matched` names the source
-/// package when advisories are keyed by it.
+/// Builds the matched package of an inventory package. `matched` names the
+/// source package when advisories are keyed by it.
 fn matched(package: &Package, matched: Option<&str>) -> MatchedPackage {
     MatchedPackage {
         name: package.name.clone(),
@@ -333,7 +333,7 @@ fn expat_vex_not_affected() -> Finding {
     }
 }
 
-/// An openssl fix from the bookworm changelog feed, which carries no
+/// Builds an openssl finding from the bookworm changelog feed, which carries no
 /// description and no URL.
 fn openssl_high(package: &str) -> Finding {
     let matched_name = (package != "openssl").then_some("openssl");
@@ -856,7 +856,7 @@ fn sarif_security_severity_follows_decision() {
     assert_eq!(severity("CVE-2024-28757"), "7.5");
     // Debian decided high and there is no score at all.
     assert_eq!(severity("CVE-2026-35189"), "8.0");
-    // Debian decided negligible; NVD's CVSS v2 4.3 would read as medium.
+    // Debian decided negligible, and NVD's CVSS v2 4.3 would read as medium.
     assert_eq!(severity("CVE-2011-3374"), "0.0");
 }
 
@@ -1237,4 +1237,37 @@ fn every_format_ends_with_newline() {
         assert!(text.ends_with('\n'), "{format}: no final newline");
         assert!(!text.ends_with("\n\n"), "{format}: blank line at the end");
     }
+}
+
+#[test]
+fn markdown_fits_github_comment() {
+    let mut report = fixture();
+    let template = urllib3_redirect_body();
+    report.findings = (0..2_000)
+        .map(|index| {
+            let mut finding = template.clone();
+            finding.package.name = format!("package-{index:04}");
+            finding.package.purl = format!("pkg:pypi/package-{index:04}@1.26.12");
+            finding
+        })
+        .chain([glibc_looney_tunables(), expat_vex_not_affected()])
+        .collect();
+
+    let text = render(ScanFormat::Markdown, &report);
+    assert!(
+        text.chars().count() <= 65_536,
+        "{} characters",
+        text.chars().count()
+    );
+    // The most severe finding is listed although it comes last in the report.
+    assert!(text.contains("| `libc6` |"), "most severe finding left out");
+    assert!(
+        text.contains("left out to keep this comment within GitHub's limit"),
+        "no note on left-out rows"
+    );
+    assert!(
+        !text.contains("| `libexpat1` |"),
+        "suppressed row kept over active ones"
+    );
+    assert!(text.contains("\n</details>\n"), "details block not closed");
 }

@@ -17,7 +17,7 @@ pub(crate) enum Table {
     Affected,
     /// KEV entries by CVE id.
     Kev,
-    /// EPSS scores by CVE id.
+    /// EPSS scores in buckets of up to 100 CVE ids.
     Epss,
 }
 
@@ -60,6 +60,9 @@ pub(crate) trait BackendWriter: Send {
 pub(crate) trait BackendReader: Send + Sync {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
-    /// Returns the rows whose key starts with `prefix`, in key order.
-    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Vec<Row>, StoreError>;
+    /// Returns the row with the greatest key at or below `key`.
+    fn floor(&self, table: Table, key: &[u8]) -> Result<Option<Row>, StoreError>;
+
+    /// Returns the rows with `start <= key < end`, in key order.
+    fn scan(&self, table: Table, start: &[u8], end: &[u8]) -> Result<Vec<Row>, StoreError>;
 }

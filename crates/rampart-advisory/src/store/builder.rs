@@ -398,7 +398,8 @@ impl Indexes {
 /// One merged advisory, encoded for every table it goes to.
 struct Encoded {
     key: Vec<u8>,
-    value: Vec<u8>,
+    /// The postcard record, compressed later with its block.
+    record: Vec<u8>,
     /// ((namespace, package) key, namespace, encoded entry)
     entries: Vec<(Vec<u8>, String, Vec<u8>)>,
     aliases: Vec<Vec<u8>>,
@@ -407,16 +408,11 @@ struct Encoded {
     withdrawn: bool,
 }
 
-fn encode_advisory(
-    parts: &[Vec<u8>],
-    compressor: Compressor<'_>,
-    path: &Path,
-) -> Result<Encoded, StoreError> {
+fn encode_advisory(parts: &[Vec<u8>], path: &Path) -> Result<Encoded, StoreError> {
     let advisory = merge_parts(parts, path)?;
     let encoding_error = |reason| StoreError::backend(path, "encoding an advisory", reason);
 
     let record = codec::to_postcard(&advisory).map_err(encoding_error)?;
-    let value = compressor.encode(&record).map_err(encoding_error)?;
 
     let mut entries = Vec::new();
     if advisory.withdrawn.is_none() {
@@ -448,7 +444,7 @@ fn encode_advisory(
 
     Ok(Encoded {
         key: key::encode(&[&advisory.id, &advisory.source]),
-        value,
+        record,
         entries,
         aliases,
         source: advisory.source,
@@ -457,8 +453,9 @@ fn encode_advisory(
     })
 }
 
-/// Merges and writes every advisory, one write transaction per [`BATCH`]
-/// advisories, and collects the package and alias indexes.
+/// Merges and writes every advisory in blocks (see [`codec::Block`]), one
+/// write transaction per [`BATCH`] advisories, and collects the package and
+/// alias indexes.
 fn write_advisories(
     spool: &mut SortedSpool,
     groups: &[usize],
@@ -471,10 +468,10 @@ fn write_advisories(
         let batch = read_groups(spool, groups, first..(first + BATCH).min(groups.len()))?;
         let encoded: Vec<Encoded> = batch
             .par_iter()
-            .map(|parts| encode_advisory(parts, Compressor::new(dictionary), path))
+            .map(|parts| encode_advisory(parts, path))
             .collect::<Result<_, _>>()?;
 
-        let mut rows = Vec::with_capacity(encoded.len());
+        let mut blocks = vec![codec::Block::default()];
         for advisory in encoded {
             let source = indexes.sources.entry(advisory.source.clone()).or_default();
             source.source = advisory.source;
@@ -487,8 +484,26 @@ fn write_advisories(
                 indexes.affected.push(entry_key, &entry)?;
             }
             indexes.aliases.extend(advisory.aliases);
-            rows.push((advisory.key, advisory.value));
+
+            let block = blocks.last_mut().expect("blocks starts with one block");
+            if block.is_full() {
+                blocks.push(codec::Block::default());
+            }
+            blocks
+                .last_mut()
+                .expect("blocks is not empty")
+                .push(advisory.key, advisory.record);
         }
+
+        let rows = blocks
+            .into_par_iter()
+            .filter(|block| !block.is_empty())
+            .map(|block| {
+                block.finish(Compressor::new(dictionary)).map_err(|reason| {
+                    StoreError::backend(path, "encoding an advisory block", reason)
+                })
+            })
+            .collect::<Result<Vec<Row>, _>>()?;
         writer.insert(Table::Advisory, &rows)?;
     }
     Ok(())
@@ -516,7 +531,7 @@ fn write_affected(
             .map(|entries| {
                 let compressor = Compressor::new(dictionary);
                 let mut raw = Vec::new();
-                push_varint(&mut raw, entries.len() as u64);
+                codec::push_varint(&mut raw, entries.len() as u64);
                 for entry in entries {
                     raw.extend_from_slice(entry);
                 }
@@ -534,15 +549,6 @@ fn write_affected(
         writer.insert(Table::Affected, &rows)?;
     }
     Ok(())
-}
-
-/// Appends a LEB128 varint, postcard's encoding of sequence lengths.
-fn push_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
 }
 
 fn write_aliases(
@@ -580,39 +586,48 @@ fn write_kev(
     Ok(rows.len() as u64)
 }
 
-/// Writes the EPSS scores, the last one of a CVE winning; returns the count
-/// and the newest score date.
+/// Writes the EPSS scores, the last one of a CVE winning, in buckets of
+/// the CVE ids that differ only in their last two characters (see
+/// [`codec::epss_bucket`]); returns the count and the newest score date.
 fn write_epss(
     epss: Vec<EpssScore>,
     writer: &mut dyn BackendWriter,
     path: &Path,
 ) -> Result<(u64, Option<NaiveDate>), StoreError> {
     let newest = epss.iter().filter_map(|score| score.date).max();
-    let by_cve: BTreeMap<Vec<u8>, StoredEpss> = epss
+    let by_cve: BTreeMap<String, EpssScore> = epss
         .into_iter()
-        .map(|score| {
-            let stored = StoredEpss {
+        .map(|score| (score.cve.clone(), score))
+        .collect();
+    let count = by_cve.len() as u64;
+
+    let mut buckets: BTreeMap<Vec<u8>, Vec<StoredEpss>> = BTreeMap::new();
+    for (cve, score) in by_cve {
+        let (bucket, suffix) = codec::epss_bucket(&cve);
+        buckets
+            .entry(key::encode(&[bucket]))
+            .or_default()
+            .push(StoredEpss {
+                suffix: suffix.to_owned(),
                 score: score.score,
                 percentile: score.percentile,
                 date: score.date,
-            };
-            (key::encode(&[&score.cve]), stored)
-        })
-        .collect();
-    let mut count = 0;
-    let entries: Vec<_> = by_cve.into_iter().collect();
-    for chunk in entries.chunks(BATCH * 16) {
+            });
+    }
+
+    let buckets: Vec<(Vec<u8>, Vec<StoredEpss>)> = buckets.into_iter().collect();
+    for chunk in buckets.chunks(BATCH) {
         let rows = chunk
-            .iter()
-            .map(|(key, score)| {
-                let value = codec::to_postcard(score).map_err(|reason| {
-                    StoreError::backend(path, "encoding an EPSS score", reason)
-                })?;
+            .par_iter()
+            .map(|(key, scores)| {
+                let encoding_error =
+                    |reason| StoreError::backend(path, "encoding EPSS scores", reason);
+                let raw = codec::to_postcard(scores).map_err(encoding_error)?;
+                let value = Compressor::new(None).encode(&raw).map_err(encoding_error)?;
                 Ok((key.clone(), value))
             })
             .collect::<Result<Vec<Row>, StoreError>>()?;
         writer.insert(Table::Epss, &rows)?;
-        count += rows.len() as u64;
     }
     Ok((count, newest))
 }

@@ -77,12 +77,26 @@ impl StoredEntry {
     }
 }
 
-/// An EPSS score as the `epss` table stores it; the CVE id is the key.
+/// An EPSS score as the `epss` table stores it, in the bucket of its CVE id.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct StoredEpss {
+    /// The CVE id without the bucket's prefix.
+    pub suffix: String,
     pub score: f32,
     pub percentile: f32,
     pub date: Option<NaiveDate>,
+}
+
+/// Splits a CVE id into the key of its EPSS bucket and the rest: all but
+/// the last two characters, so a bucket holds up to 100 consecutive CVE
+/// numbers. One row per score cost about 30 bytes of keys and B-tree cells
+/// for 9 bytes of score; buckets of 100 compress to a fraction of that.
+pub(crate) fn epss_bucket(cve: &str) -> (&str, &str) {
+    let mut split = cve.len().saturating_sub(2);
+    while !cve.is_char_boundary(split) {
+        split -= 1;
+    }
+    cve.split_at(split)
 }
 
 pub(crate) fn to_postcard<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
@@ -179,6 +193,105 @@ pub(crate) fn decode_value(
         [] => Err("empty value".to_owned()),
         _ => Err(format!("unknown value encoding {}", value[0])),
     }
+}
+
+/// The most advisories and the most raw bytes in one block.
+const BLOCK_RECORDS: usize = 16;
+const BLOCK_BYTES: usize = 16 * 1024;
+
+/// Consecutive advisories (in key order) compressed as one value, keyed by
+/// the key of the first. Compressing 16 records at a time gave values 5 to
+/// 8 % smaller than one record at a time with the same dictionary, and it
+/// saves the key and B-tree cell of the other 15. The raw block is a varint
+/// count, then for each advisory a varint key length, the key, a varint
+/// record length and the postcard record.
+#[derive(Default)]
+pub(crate) struct Block {
+    first_key: Option<Vec<u8>>,
+    count: usize,
+    raw: Vec<u8>,
+}
+
+impl Block {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.count >= BLOCK_RECORDS || self.raw.len() >= BLOCK_BYTES
+    }
+
+    pub(crate) fn push(&mut self, key: Vec<u8>, record: Vec<u8>) {
+        push_varint(&mut self.raw, key.len() as u64);
+        self.raw.extend_from_slice(&key);
+        push_varint(&mut self.raw, record.len() as u64);
+        self.raw.extend_from_slice(&record);
+        self.count += 1;
+        self.first_key.get_or_insert(key);
+    }
+
+    /// Returns the block's row: the first key and the compressed value.
+    pub(crate) fn finish(self, compressor: Compressor<'_>) -> Result<(Vec<u8>, Vec<u8>), String> {
+        let mut raw = Vec::with_capacity(self.raw.len() + 3);
+        push_varint(&mut raw, self.count as u64);
+        raw.extend_from_slice(&self.raw);
+        let value = compressor.encode(&raw)?;
+        Ok((self.first_key.unwrap_or_default(), value))
+    }
+}
+
+/// Splits a raw block into its (key, postcard record) pairs.
+pub(crate) fn block_records(mut raw: &[u8]) -> Result<Vec<(&[u8], &[u8])>, String> {
+    let count = read_varint(&mut raw)?;
+    let mut records = Vec::new();
+    for _ in 0..count {
+        let key = read_slice(&mut raw)?;
+        let record = read_slice(&mut raw)?;
+        records.push((key, record));
+    }
+    if !raw.is_empty() {
+        return Err(format!(
+            "{} bytes after the last record of a block",
+            raw.len()
+        ));
+    }
+    Ok(records)
+}
+
+fn read_slice<'a>(raw: &mut &'a [u8]) -> Result<&'a [u8], String> {
+    let length = usize::try_from(read_varint(raw)?).map_err(|error| error.to_string())?;
+    if length > raw.len() {
+        return Err(format!(
+            "a block field of {length} bytes overruns the block"
+        ));
+    }
+    let (field, rest) = raw.split_at(length);
+    *raw = rest;
+    Ok(field)
+}
+
+/// Appends a LEB128 varint, postcard's encoding of lengths.
+pub(crate) fn push_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn read_varint(raw: &mut &[u8]) -> Result<u64, String> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let Some((&byte, rest)) = raw.split_first() else {
+            return Err("a block ends inside a varint".to_owned());
+        };
+        *raw = rest;
+        value |= u64::from(byte & 0x7F) << shift;
+        if byte < 0x80 {
+            return Ok(value);
+        }
+    }
+    Err("a varint in a block is longer than 10 bytes".to_owned())
 }
 
 /// Merges the records of one (source, id), in the order they were added:

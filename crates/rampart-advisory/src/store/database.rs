@@ -138,12 +138,31 @@ impl Database {
     /// each group ordered by id and source.
     pub fn advisories(&self, id: &str) -> Result<Vec<Advisory>, StoreError> {
         let prefix = key::encode(&[id]);
+        let end = key::prefix_end(&prefix);
         let mut advisories = Vec::new();
-        for (_, value) in self.reader.scan_prefix(Table::Advisory, &prefix)? {
-            advisories.push(self.decode::<Advisory>(&value, "advisory")?);
+
+        // Blocks are keyed by their first advisory, so the advisories of
+        // `id` start in the block at or below the prefix and may go on in
+        // blocks whose first key has the prefix.
+        let mut blocks: Vec<Vec<u8>> = Vec::new();
+        if let Some((_, value)) = self.reader.floor(Table::Advisory, &prefix)? {
+            blocks.push(value);
+        }
+        for (_, value) in self.reader.scan(Table::Advisory, &prefix, &end)? {
+            blocks.push(value);
+        }
+        for value in blocks {
+            let raw = self.decompress(&value, "advisory block")?;
+            let records = codec::block_records(&raw)
+                .map_err(|reason| self.corrupt_value("advisory block", reason))?;
+            for (record_key, record) in records {
+                if record_key.starts_with(&prefix) {
+                    advisories.push(self.decode_record(record)?);
+                }
+            }
         }
 
-        for (alias_key, _) in self.reader.scan_prefix(Table::Alias, &prefix)? {
+        for (alias_key, _) in self.reader.scan(Table::Alias, &prefix, &end)? {
             let components = key::decode(&alias_key)
                 .ok_or_else(|| StoreError::corrupt(&self.path, "invalid alias key"))?;
             let [_, advisory_id, source] = components.as_slice() else {
@@ -155,12 +174,29 @@ impl Database {
             {
                 continue;
             }
-            let advisory_key = key::encode(&[advisory_id, source]);
-            if let Some(value) = self.reader.get(Table::Advisory, &advisory_key)? {
-                advisories.push(self.decode::<Advisory>(&value, "advisory")?);
+            if let Some(advisory) = self.advisory(&key::encode(&[advisory_id, source]))? {
+                advisories.push(advisory);
             }
         }
         Ok(advisories)
+    }
+
+    /// Returns the advisory with the encoded key (id, source).
+    fn advisory(&self, advisory_key: &[u8]) -> Result<Option<Advisory>, StoreError> {
+        let Some((_, value)) = self.reader.floor(Table::Advisory, advisory_key)? else {
+            return Ok(None);
+        };
+        let raw = self.decompress(&value, "advisory block")?;
+        let records = codec::block_records(&raw)
+            .map_err(|reason| self.corrupt_value("advisory block", reason))?;
+        match records.iter().find(|(key, _)| *key == advisory_key) {
+            Some((_, record)) => self.decode_record(record).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn decode_record(&self, record: &[u8]) -> Result<Advisory, StoreError> {
+        codec::from_postcard(record).map_err(|reason| self.corrupt_value("advisory", reason))
     }
 
     pub fn kev(&self, cve: &str) -> Result<Option<KevEntry>, StoreError> {
@@ -173,17 +209,23 @@ impl Database {
     }
 
     pub fn epss(&self, cve: &str) -> Result<Option<EpssScore>, StoreError> {
-        let Some(value) = self.reader.get(Table::Epss, &key::encode(&[cve]))? else {
+        let (bucket, suffix) = codec::epss_bucket(cve);
+        let Some(value) = self.reader.get(Table::Epss, &key::encode(&[bucket]))? else {
             return Ok(None);
         };
-        let stored: StoredEpss = codec::from_postcard(&value)
-            .map_err(|reason| self.corrupt_value("EPSS score", reason))?;
-        Ok(Some(EpssScore {
-            cve: cve.to_owned(),
-            score: stored.score,
-            percentile: stored.percentile,
-            date: stored.date,
-        }))
+        let raw = codec::decode_value(&value, None)
+            .map_err(|reason| self.corrupt_value("EPSS scores", reason))?;
+        let scores: Vec<StoredEpss> = codec::from_postcard(&raw)
+            .map_err(|reason| self.corrupt_value("EPSS scores", reason))?;
+        Ok(scores
+            .into_iter()
+            .find(|score| score.suffix == suffix)
+            .map(|score| EpssScore {
+                cve: cve.to_owned(),
+                score: score.score,
+                percentile: score.percentile,
+                date: score.date,
+            }))
     }
 
     /// Tells whether any non-withdrawn advisory affects a package of the
@@ -192,13 +234,17 @@ impl Database {
         self.namespaces.contains(namespace.as_str())
     }
 
+    fn decompress(&self, value: &[u8], what: &str) -> Result<Vec<u8>, StoreError> {
+        codec::decode_value(value, self.dictionary.as_ref())
+            .map_err(|reason| self.corrupt_value(what, reason))
+    }
+
     fn decode<T: serde::de::DeserializeOwned>(
         &self,
         value: &[u8],
         what: &str,
     ) -> Result<T, StoreError> {
-        let raw = codec::decode_value(value, self.dictionary.as_ref())
-            .map_err(|reason| self.corrupt_value(what, reason))?;
+        let raw = self.decompress(value, what)?;
         codec::from_postcard(&raw).map_err(|reason| self.corrupt_value(what, reason))
     }
 

@@ -10,8 +10,8 @@ use redb::{
     TableDefinition,
 };
 
+use crate::store::StoreError;
 use crate::store::backend::{BackendReader, BackendWriter, Row, Table};
-use crate::store::{StoreError, key};
 
 fn definition(table: Table) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
     TableDefinition::new(table.name())
@@ -111,18 +111,30 @@ impl BackendReader for RedbReader {
         Ok(value.map(|guard| guard.value().to_vec()))
     }
 
-    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Vec<Row>, StoreError> {
+    fn floor(&self, table: Table, key: &[u8]) -> Result<Option<Row>, StoreError> {
         let error = |error: redb::Error| StoreError::backend(&self.path, "reading", error);
         let handle = self
             .transaction
             .open_table(definition(table))
             .map_err(|e| error(e.into()))?;
-        let end = key::prefix_end(prefix);
+        let mut range = handle.range(..=key).map_err(|e| error(e.into()))?;
+        match range.next_back() {
+            Some(row) => {
+                let (key, value) = row.map_err(|e| error(e.into()))?;
+                Ok(Some((key.value().to_vec(), value.value().to_vec())))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn scan(&self, table: Table, start: &[u8], end: &[u8]) -> Result<Vec<Row>, StoreError> {
+        let error = |error: redb::Error| StoreError::backend(&self.path, "reading", error);
+        let handle = self
+            .transaction
+            .open_table(definition(table))
+            .map_err(|e| error(e.into()))?;
         let mut rows = Vec::new();
-        for row in handle
-            .range(prefix..end.as_slice())
-            .map_err(|e| error(e.into()))?
-        {
+        for row in handle.range(start..end).map_err(|e| error(e.into()))? {
             let (key, value) = row.map_err(|e| error(e.into()))?;
             rows.push((key.value().to_vec(), value.value().to_vec()));
         }

@@ -142,15 +142,26 @@ impl BackendReader for SqliteReader {
         })
     }
 
-    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Vec<Row>, StoreError> {
-        let end = key::prefix_end(prefix);
+    fn floor(&self, table: Table, key: &[u8]) -> Result<Option<Row>, StoreError> {
+        self.with_connection(|connection| {
+            let mut statement = connection.prepare_cached(&format!(
+                "SELECT k, v FROM {} WHERE k <= ?1 ORDER BY k DESC LIMIT 1",
+                table.name()
+            ))?;
+            statement
+                .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
+    }
+
+    fn scan(&self, table: Table, start: &[u8], end: &[u8]) -> Result<Vec<Row>, StoreError> {
         self.with_connection(|connection| {
             let mut statement = connection.prepare_cached(&format!(
                 "SELECT k, v FROM {} WHERE k >= ?1 AND k < ?2 ORDER BY k",
                 table.name()
             ))?;
             let rows =
-                statement.query_map(params![prefix, end], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                statement.query_map(params![start, end], |row| Ok((row.get(0)?, row.get(1)?)))?;
             rows.collect()
         })
     }

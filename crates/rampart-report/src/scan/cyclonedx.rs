@@ -3,12 +3,12 @@
 //!
 //! - `metadata.component` is the image (type `container`, with its purl when
 //!   the report has one), or a `file` for a directory or root filesystem.
-//! - `components` holds one `library` per distinct package purl of the
+//! - `components` contains one `library` per distinct package purl of the
 //!   inventory, whether or not it has findings, and one for each finding
 //!   package the inventory lacks (a language package read from an SBOM).
 //!   A component's `bom-ref` is its purl, so `affects[].ref` names the
 //!   package by purl. A package without a purl gets `rampart:package:NAME@VERSION`.
-//! - `vulnerabilities` holds one entry per vulnerability id, with every
+//! - `vulnerabilities` contains one entry per vulnerability id, with every
 //!   affected component in `affects`, each rating (the decided one first,
 //!   then every source's CVSS and vendor rating), CWE ids as integers, the
 //!   matched advisories and aliases as `references`, the URLs as
@@ -155,8 +155,8 @@ struct AdvisoryLink {
     url: String,
 }
 
-/// The analysis of a VEX statement; also the key that splits the findings
-/// of one id into entries.
+/// The analysis of a VEX statement. It is also the key that splits the
+/// findings of one id into entries.
 #[derive(Serialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Analysis {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -387,8 +387,8 @@ fn vulnerability(id: &str, analysis: Option<Analysis>, findings: &[&Finding]) ->
     }
 }
 
-/// Adds the finding's package to `affects`, once per component; the
-/// schema requires unique items.
+/// Adds the finding's package to `affects`, once per component, because
+/// the schema requires unique items.
 fn add_affect(affects: &mut Vec<Affect>, finding: &Finding, status: &'static str) {
     let package = &finding.package;
     let reference = component_ref(&package.purl, &package.name, &package.version);
@@ -460,8 +460,8 @@ fn rating_entry(entry: &SeverityEntry) -> RatingEntry {
 }
 
 /// Adds the matched advisory records and the aliases as references to
-/// equivalent vulnerabilities. A matched record names its feed as source;
-/// an alias that no matched record carries names its id prefix (`GHSA`,
+/// equivalent vulnerabilities. A matched record names its feed as source.
+/// An alias that no matched record carries names its id prefix (`GHSA`,
 /// `PYSEC`).
 fn add_references(references: &mut Vec<VulnerabilityReference>, id: &str, finding: &Finding) {
     let mut add = |reference: VulnerabilityReference| {
@@ -491,14 +491,15 @@ fn add_references(references: &mut Vec<VulnerabilityReference>, id: &str, findin
     }
 }
 
-/// Returns the number of a `CWE-79` id; `None` for other text and for 0,
+/// Returns the number of a `CWE-79` id, or `None` for other text and for 0,
 /// which the schema does not allow.
 fn cwe_number(cwe: &str) -> Option<u32> {
     let digits = cwe.trim().strip_prefix("CWE-")?;
     digits.parse().ok().filter(|number| *number > 0)
 }
 
-/// KEV and EPSS as properties, which CycloneDX 1.6 has no fields for.
+/// Returns KEV and EPSS as properties, because CycloneDX 1.6 has no fields
+/// for them.
 fn threat_properties(finding: &Finding) -> Vec<Property> {
     let mut properties = Vec::new();
     if let Some(kev) = &finding.kev {

@@ -1,24 +1,47 @@
-//! Markdown for pull-request comments, in GitHub Flavored Markdown: a
-//! heading with the image and distro, a table of counts per severity, a
-//! table of the active findings sorted by severity, the suppressed findings
-//! in a collapsed `<details>` block, and the warnings as a blockquote.
+//! Markdown for pull-request comments, in GitHub Flavored Markdown (GFM).
+//! The comment has a heading with the image and distro, a table of counts
+//! per severity and a table of the active findings sorted by severity. The
+//! suppressed findings follow in a collapsed `<details>` block and the
+//! warnings in a blockquote.
 //!
 //! Package names, versions, advisory text, suppression reasons and warnings
 //! come from the image, the feeds or the user's files. Each is written either
 //! as a code span ([`code`]) or escaped ([`escape`]), so none of them can end
-//! a table cell, open a link or inject HTML into the comment.
+//! a table cell, add formatting or a link with its own text, or inject HTML
+//! into the comment.
+
+use std::cmp::Reverse;
 
 use rampart_advisory::Rating;
 use rampart_match::{Finding, Suppression, SuppressionKind};
 
 use super::{ScanReport, Summary, distro_name, first_web_url, rfc3339, warnings};
 
+/// GitHub rejects a comment body longer than this many characters.
+const MAX_COMMENT_CHARS: usize = 65_536;
+
+/// Characters kept free for table headers, `<details>` tags, the notes on
+/// left-out rows and the blank lines between blocks.
+const RESERVED_CHARS: usize = 2_048;
+
 /// Renders the Markdown, ending with a newline.
+///
+/// The output fits in one GitHub comment. When the rows of the two finding
+/// tables would exceed [`MAX_COMMENT_CHARS`], the rows that do not fit are
+/// left out (suppressed findings first, then the least severe active ones),
+/// and a note under each table gives their number.
 pub(super) fn render(report: &ScanReport) -> String {
-    let mut blocks = vec![
-        heading(report),
-        severity_table(&Summary::of(&report.findings)),
-    ];
+    let heading = heading(report);
+    let counts = severity_table(&Summary::of(&report.findings));
+    let warnings = warnings(report);
+    let warning_block = (!warnings.is_empty()).then(|| warning_quote(&warnings));
+
+    let fixed_chars = [Some(&heading), Some(&counts), warning_block.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|block| block.chars().count())
+        .sum::<usize>();
+    let mut budget = MAX_COMMENT_CHARS.saturating_sub(fixed_chars + RESERVED_CHARS);
 
     let mut active: Vec<&Finding> = report
         .findings
@@ -26,30 +49,66 @@ pub(super) fn render(report: &ScanReport) -> String {
         .filter(|finding| finding.is_active())
         .collect();
     // A stable sort, so the report order decides between equal severities.
-    active.sort_by(|a, b| b.severity.cmp(&a.severity));
-    if active.is_empty() {
-        blocks.push("No vulnerabilities found.".to_owned());
+    active.sort_by_key(|finding| Reverse(finding.severity));
+    let findings_block = if active.is_empty() {
+        "No vulnerabilities found.".to_owned()
     } else {
-        blocks.push(findings_table(&active));
-    }
+        findings_table(&active, &mut budget)
+    };
 
     let suppressed: Vec<(&Finding, &Suppression)> = report
         .findings
         .iter()
         .filter_map(|finding| finding.suppressed.as_ref().map(|reason| (finding, reason)))
         .collect();
-    if !suppressed.is_empty() {
-        blocks.push(suppressed_details(&suppressed));
-    }
+    let suppressed_block =
+        (!suppressed.is_empty()).then(|| suppressed_details(&suppressed, &mut budget));
 
-    let warnings = warnings(report);
-    if !warnings.is_empty() {
-        blocks.push(warning_quote(&warnings));
-    }
-
-    let mut out = blocks.join("\n\n");
+    let blocks = [
+        Some(heading),
+        Some(counts),
+        Some(findings_block),
+        suppressed_block,
+        warning_block,
+    ];
+    let mut out = blocks
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n\n");
     out.push('\n');
     out
+}
+
+/// Appends `rows` to `lines` while they fit in `budget` characters, and a
+/// note on the rows left out.
+fn push_rows(
+    lines: &mut Vec<String>,
+    rows: impl ExactSizeIterator<Item = String>,
+    budget: &mut usize,
+) {
+    let total = rows.len();
+    let mut written = 0;
+    for row in rows {
+        // The row and its line break.
+        let cost = row.chars().count() + 1;
+        if cost > *budget {
+            break;
+        }
+        *budget -= cost;
+        lines.push(row);
+        written += 1;
+    }
+
+    let left_out = total - written;
+    if left_out > 0 {
+        let rows = if left_out == 1 { "row is" } else { "rows are" };
+        lines.push(String::new());
+        lines.push(format!(
+            "{left_out} more {rows} left out to keep this comment within GitHub's limit of \
+             {MAX_COMMENT_CHARS} characters. The JSON and SARIF outputs list every finding."
+        ));
+    }
 }
 
 fn heading(report: &ScanReport) -> String {
@@ -96,13 +155,13 @@ fn severity_table(summary: &Summary) -> String {
     lines.join("\n")
 }
 
-fn findings_table(active: &[&Finding]) -> String {
+fn findings_table(active: &[&Finding], budget: &mut usize) -> String {
     let mut lines = vec![
         "| Package | Installed | Fixed | Vulnerability | Severity | KEV |".to_owned(),
         "| --- | --- | --- | --- | --- | --- |".to_owned(),
     ];
-    for finding in active {
-        lines.push(format!(
+    let rows = active.iter().map(|finding| {
+        format!(
             "| {} | {} | {} | {} | {} | {} |",
             code(&finding.package.name),
             code(&finding.package.version),
@@ -114,12 +173,13 @@ fn findings_table(active: &[&Finding]) -> String {
             vulnerability_link(finding),
             severity_text(finding.severity),
             if finding.kev.is_some() { "yes" } else { "" },
-        ));
-    }
+        )
+    });
+    push_rows(&mut lines, rows, budget);
     lines.join("\n")
 }
 
-fn suppressed_details(suppressed: &[(&Finding, &Suppression)]) -> String {
+fn suppressed_details(suppressed: &[(&Finding, &Suppression)], budget: &mut usize) -> String {
     let noun = if suppressed.len() == 1 {
         "finding"
     } else {
@@ -132,20 +192,21 @@ fn suppressed_details(suppressed: &[(&Finding, &Suppression)]) -> String {
         "| Package | Installed | Vulnerability | Suppressed by | Reason |".to_owned(),
         "| --- | --- | --- | --- | --- |".to_owned(),
     ];
-    for (finding, suppression) in suppressed {
+    let rows = suppressed.iter().map(|(finding, suppression)| {
         let mut rule = suppression_kind(suppression.kind).to_owned();
         if let Some(file) = &suppression.file {
             rule.push(' ');
             rule.push_str(&code(file));
         }
-        lines.push(format!(
+        format!(
             "| {} | {} | {} | {rule} | {} |",
             code(&finding.package.name),
             code(&finding.package.version),
             vulnerability_link(finding),
             escape(&suppression.reason),
-        ));
-    }
+        )
+    });
+    push_rows(&mut lines, rows, budget);
     lines.push(String::new());
     lines.push("</details>".to_owned());
     lines.join("\n")
@@ -175,7 +236,7 @@ fn severity_text(rating: Rating) -> &'static str {
     }
 }
 
-/// The vulnerability id, linked to the finding's first web URL when it has one.
+/// Returns the vulnerability id, linked to the finding's first web URL when it has one.
 fn vulnerability_link(finding: &Finding) -> String {
     let id = escape(&finding.id);
     match first_web_url(finding) {
@@ -211,11 +272,11 @@ pub(super) fn escape(text: &str) -> String {
     escaped
 }
 
-/// Writes text as a code span that shows it literally: the fence is one
-/// backtick longer than the longest backtick run in the text, `|` is
-/// escaped as a GFM table cell requires (GFM removes the backslash inside
-/// the span), and control characters become spaces. Empty text gives an
-/// empty string, because an empty code span is not one.
+/// Writes text as a code span that shows it literally. The fence is one
+/// backtick longer than the longest backtick run in the text. `|` is escaped
+/// as a GFM table cell requires, and GFM removes the backslash inside the
+/// span. Control characters become spaces. Empty text gives an empty string,
+/// because two backticks with nothing between them are no code span.
 fn code(text: &str) -> String {
     let text: String = text
         .chars()

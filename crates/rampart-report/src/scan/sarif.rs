@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use rampart_advisory::Rating;
+use rampart_advisory::{Rating, Status};
 use rampart_match::Finding;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -163,8 +163,8 @@ struct ResultProperties {
 
 /// Renders the SARIF log, pretty-printed, ending with a newline.
 pub(super) fn render(report: &ScanReport) -> String {
-    // Rules sorted by id in byte order; each rule describes the most severe finding of its
-    // id, the first one in report order among equals.
+    // Rules are sorted by id in byte order. Each rule describes the most
+    // severe finding of its id, the first one in report order among equals.
     let mut representatives: BTreeMap<&str, &Finding> = BTreeMap::new();
     for finding in &report.findings {
         representatives
@@ -212,20 +212,20 @@ pub(super) fn render(report: &ScanReport) -> String {
 
 fn rule(finding: &Finding) -> Rule {
     let summary = finding.summary.trim();
-    let short_description = if summary.is_empty() {
-        finding.id.clone()
-    } else {
-        summary.to_owned()
+    let short_description = match first_sentence(summary) {
+        "" => finding.id.clone(),
+        sentence => sentence.to_owned(),
     };
+    let full_description = (!summary.is_empty() && summary != short_description).then(|| Text {
+        text: summary.to_owned(),
+    });
 
     Rule {
         id: finding.id.clone(),
         short_description: Text {
             text: short_description,
         },
-        full_description: (!summary.is_empty()).then(|| Text {
-            text: summary.to_owned(),
-        }),
+        full_description,
         help_uri: first_web_url(finding),
         help: help(finding),
         default_configuration: Configuration {
@@ -238,7 +238,15 @@ fn rule(finding: &Finding) -> Rule {
     }
 }
 
-/// The rule help as plain text and as Markdown: summary, severity with its
+/// Returns the text up to and including the first `. `, or all of it.
+fn first_sentence(text: &str) -> &str {
+    match text.find(". ") {
+        Some(end) => &text[..=end],
+        None => text,
+    }
+}
+
+/// Builds the rule help as plain text and as Markdown: summary, severity with its
 /// source, aliases and reference URLs.
 fn help(finding: &Finding) -> Help {
     let summary = finding.summary.trim();
@@ -280,13 +288,16 @@ fn help(finding: &Finding) -> Help {
 
 fn result(finding: &Finding, rule_index: usize, report: &ScanReport) -> SarifResult {
     let package = &finding.package;
-    let fixed = match &finding.fixed_version {
+    let mut fix = match &finding.fixed_version {
         Some(version) => format!("fixed in {version}"),
         None => "no fixed version".to_owned(),
     };
+    if finding.status != Status::Fixed {
+        fix.push_str(&format!(" (status {})", finding.status));
+    }
     let message = format!(
-        "{} in {} {} ({}, status {}): {fixed}.",
-        finding.id, package.name, package.version, finding.severity, finding.status
+        "{} in {} {} ({}): {fix}.",
+        finding.id, package.name, package.version, finding.severity
     );
 
     let layer = package.layer.clone().or_else(|| {
@@ -339,7 +350,7 @@ fn result(finding: &Finding, rule_index: usize, report: &ScanReport) -> SarifRes
     }
 }
 
-/// The SARIF level of a severity: critical and high are `error`, medium is
+/// Returns the SARIF level of a severity: critical and high are `error`, medium is
 /// `warning`, the rest `note`.
 fn level(rating: Rating) -> &'static str {
     match rating {
@@ -379,7 +390,7 @@ fn security_severity(finding: &Finding) -> Option<String> {
     Some(format!("{score:.1}"))
 }
 
-/// GitHub's severity band of a score: 0 low, 1 medium, 2 high, 3 critical.
+/// Returns GitHub's severity band of a score: 0 low, 1 medium, 2 high, 3 critical.
 fn band(score: f32) -> u8 {
     match score {
         s if s >= 9.0 => 3,
@@ -421,7 +432,7 @@ fn artifact_uri(finding: &Finding, report: &ScanReport) -> String {
     uri
 }
 
-/// 32 hex digits that identify a finding across scans: the SHA-256 of the
+/// Returns 32 hex digits that identify a finding across scans: the SHA-256 of the
 /// vulnerability id and the package purl, each length-prefixed.
 fn fingerprint(finding: &Finding) -> String {
     let mut hasher = Sha256::new();
@@ -444,6 +455,19 @@ mod tests {
         assert_eq!(level(Rating::Low), "note");
         assert_eq!(level(Rating::Negligible), "note");
         assert_eq!(level(Rating::Unknown), "note");
+    }
+
+    #[test]
+    fn first_sentence_split() {
+        assert_eq!(
+            first_sentence("urllib3 is a client library for Python. It leaks bodies."),
+            "urllib3 is a client library for Python."
+        );
+        assert_eq!(
+            first_sentence("Uses ld.so while loading"),
+            "Uses ld.so while loading"
+        );
+        assert_eq!(first_sentence(""), "");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! line. Every text from the image or an advisory passes through
 //! [`printable`], so no escape sequence reaches the terminal from the data.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use comfy_table::{Attribute, Cell, Color, Table, presets};
@@ -173,7 +174,7 @@ fn bold(cell: Cell, color: bool) -> Cell {
 /// severe finding comes first.
 fn group_by_package<'a>(active: &[&'a Finding]) -> Vec<(&'a MatchedPackage, Vec<&'a Finding>)> {
     let mut sorted = active.to_vec();
-    sorted.sort_by(|a, b| b.severity.cmp(&a.severity));
+    sorted.sort_by_key(|finding| Reverse(finding.severity));
 
     let mut groups: Vec<(&MatchedPackage, Vec<&Finding>)> = Vec::new();
     let mut index: HashMap<(&str, &str, &str), usize> = HashMap::new();
@@ -195,6 +196,7 @@ fn group_by_package<'a>(active: &[&'a Finding]) -> Vec<(&'a MatchedPackage, Vec<
     groups
 }
 
+/// Formats the summary line, as in
 /// `Total: 5 (high 3, medium 1, negligible 1) · fixable 4 · KEV 1 · suppressed 2`.
 /// Severities with no findings are left out of the brackets.
 pub(super) fn summary_line(summary: &Summary) -> String {
