@@ -3,7 +3,7 @@
 //! current one atomically.
 //!
 //! Crash safety: the new database is written to a temporary file in the
-//! same directory, synced, and renamed over the old one; the directory is
+//! same directory, synced, and renamed over the old one. The directory is
 //! synced after the rename. A crash (even SIGKILL) at any point leaves either
 //! the old or the new database under the final name, never a partial file.
 //! An exclusive lock on a lock file beside the database keeps two writers
@@ -33,7 +33,7 @@ pub struct FeedInput {
     /// The feed's kind when the caller knows it (a download of a named
     /// feed); `None` detects it per file.
     pub kind: Option<FeedKind>,
-    /// Where the input came from, recorded in the database's metadata.
+    /// The input's origin, recorded in the database's metadata.
     pub meta: InputMeta,
 }
 
@@ -99,7 +99,7 @@ impl From<ImportError> for BuildError {
     }
 }
 
-/// What a build did, beside the metadata stored in the database.
+/// The files a build read, beside the metadata stored in the database.
 #[derive(Clone, Debug, Default)]
 pub struct BuildReport {
     /// Imported files per feed kind.

@@ -22,8 +22,8 @@ use crate::build::FeedInput;
 use crate::import::FeedKind;
 use crate::store::InputMeta;
 
-/// The longest `Retry-After` wait honoured; a server asking for more fails
-/// the download.
+/// The maximum `Retry-After` wait honoured. A server that requests a longer
+/// wait fails the download.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 
 /// OSV ecosystems downloaded by default, as OSV names their folders.
@@ -155,7 +155,7 @@ pub struct DownloadOptions {
     /// The wait before the second attempt; it doubles for each further one.
     pub backoff: Duration,
     pub connect_timeout: Duration,
-    /// The longest wait for any read of a response.
+    /// The maximum wait for any read of a response.
     pub read_timeout: Duration,
 }
 
@@ -172,7 +172,7 @@ impl Default for DownloadOptions {
 
 /// Receives download progress, for a progress bar.
 pub trait DownloadProgress: Sync {
-    /// A download starts; `total` is the `Content-Length` when known.
+    /// Starts a download's progress; `total` is the `Content-Length` when known.
     fn start(&self, url: &str, total: Option<u64>);
     fn advance(&self, bytes: u64);
     fn finish(&self, url: &str, outcome: &Fetched);
@@ -192,7 +192,7 @@ impl DownloadProgress for NoProgress {
 pub enum Fetched {
     /// The file was downloaded; the byte count is its size.
     Downloaded(u64),
-    /// The server answered 304; the cached copy is current.
+    /// The server returned 304, so the cached copy is current.
     NotModified,
 }
 
@@ -318,7 +318,7 @@ fn read_entry(target: &Path, url: &str) -> Option<CacheEntry> {
     (entry.url == url).then_some(entry)
 }
 
-/// Why one attempt failed, and whether another may succeed.
+/// The failure of one attempt, and whether another may succeed.
 struct AttemptError {
     reason: String,
     retry: bool,

@@ -263,6 +263,24 @@ fn same_id_other_sources_kept_apart() {
 }
 
 #[test]
+fn id_across_blocks_found() {
+    // Advisories are stored in blocks of 16, so 40 sources of one id span
+    // three blocks.
+    let dir = TempDir::new().unwrap();
+    let mut advisories: Vec<Advisory> = (0..40)
+        .map(|n| advisory("CVE-2024-5000", &format!("source-{n:02}"), &[]))
+        .collect();
+    advisories.push(advisory("CVE-2024-4999", "nvd", &[]));
+    advisories.push(advisory("CVE-2024-5001", "nvd", &[]));
+    let database = build_advisories(&dir, advisories);
+
+    let found = database.advisories("CVE-2024-5000").unwrap();
+    assert_eq!(found.len(), 40);
+    assert!(found.iter().all(|advisory| advisory.id == "CVE-2024-5000"));
+    assert_eq!(database.advisories("CVE-2024-5001").unwrap().len(), 1);
+}
+
+#[test]
 fn alias_lookup_finds_record() {
     let dir = TempDir::new().unwrap();
     let mut ghsa = advisory("GHSA-xxxx-yyyy-zzzz", "osv:npm", &[("npm", "lodash")]);

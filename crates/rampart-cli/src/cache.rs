@@ -31,12 +31,12 @@ impl CacheDir {
         bail!("cannot find a cache directory: HOME is not set; set one with --cache-dir DIR")
     }
 
-    /// The vulnerability database file.
+    /// Returns the path of the vulnerability database file.
     pub fn database(&self) -> PathBuf {
         self.0.join("db").join("rampart.db")
     }
 
-    /// The folder of downloaded feed files.
+    /// Returns the folder of downloaded feed files.
     pub fn feeds(&self) -> PathBuf {
         self.0.join("feeds")
     }

@@ -79,7 +79,7 @@ pub struct ScanArgs {
     timestamp: Option<DateTime<Utc>>,
 }
 
-/// How a scan ended, beside errors.
+/// The result of a scan that did not fail with an error.
 pub enum ScanOutcome {
     Passed,
     /// `--fail-on` or `--fail-on-kev` met a finding.
@@ -243,8 +243,8 @@ fn read_target(image: &ImageArgs, quiet: bool) -> anyhow::Result<Inventory> {
         .with_context(|| format!("cannot scan {}", image.image))
 }
 
-/// The image's purl (`pkg:oci/NAME@DIGEST?repository_url=REPOSITORY`), when
-/// the image has a manifest digest.
+/// Returns the image's purl (`pkg:oci/NAME@DIGEST?repository_url=REPOSITORY`),
+/// when the image has a manifest digest.
 fn image_purl(inventory: &Inventory) -> Option<String> {
     let digest = inventory.source.manifest_digest.as_deref()?;
     let repository = inventory

@@ -49,7 +49,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// Whether the finding counts (for tables, counts and `--fail-on`).
+    /// Returns whether the finding counts (for tables, counts and `--fail-on`).
     pub fn is_active(&self) -> bool {
         self.suppressed.is_none()
     }
@@ -95,7 +95,7 @@ pub struct SeverityEntry {
     pub decided: bool,
 }
 
-/// Why a finding is suppressed.
+/// The reason a finding is suppressed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Suppression {
     pub kind: SuppressionKind,
@@ -112,7 +112,7 @@ pub struct Suppression {
     pub justification: Option<String>,
 }
 
-/// What suppressed a finding.
+/// The kind of rule that suppressed a finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SuppressionKind {

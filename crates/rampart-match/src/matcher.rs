@@ -26,7 +26,7 @@ use crate::severity;
 /// References kept per finding.
 const MAX_URLS: usize = 5;
 
-/// What a match run found, with the warnings a reader must see.
+/// The findings of a match run, with the warnings a reader must see.
 #[derive(Clone, Debug, Default)]
 pub struct MatchOutcome {
     pub findings: Vec<Finding>,
@@ -280,7 +280,7 @@ fn without_epochs(ranges: &[Range]) -> Vec<Range> {
         .collect()
 }
 
-/// The vulnerability ids a record stands for: its id when it is a CVE,
+/// Returns the vulnerability ids of a record: its id when it is a CVE,
 /// else its CVE aliases, else its own id.
 fn vulnerability_ids(record: &PackageAdvisory) -> Vec<String> {
     if record.id.starts_with("CVE-") {

@@ -30,7 +30,7 @@ use crate::language::parse_purl;
 pub struct VexStatement {
     pub vulnerability: String,
     pub products: Vec<VexProduct>,
-    /// True when the statement says the product is not affected.
+    /// True when the statement's status means the product is not affected.
     pub suppresses: bool,
     /// The status as the document spells it.
     pub status: String,

@@ -10,10 +10,10 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-/// A fault injected into the next answers for a path.
+/// A fault injected into the next responses for a path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// Answer with this status (and `Retry-After: 0`) for the next `times` requests.
+    /// Respond with this status (and `Retry-After: 0`) to the next `times` requests.
     Status { status: u16, times: usize },
     /// Send the headers and half the body, then close the connection, for
     /// the next `times` requests.

@@ -16,7 +16,7 @@ use super::FeedKind;
 /// How much of a file's start the sniffing reads.
 pub const SNIFF_BYTES: usize = 16 * 1024;
 
-/// What a file is, as far as the advisory import is concerned.
+/// The kind of a file, as far as the advisory import is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Detected {
     Feed(FeedKind),

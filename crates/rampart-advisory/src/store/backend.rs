@@ -60,6 +60,15 @@ pub(crate) trait BackendWriter: Send {
 pub(crate) trait BackendReader: Send + Sync {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// Looks up `key` and passes the value, borrowed from the engine, to
+    /// `visit`; returns whether the key exists.
+    fn visit(
+        &self,
+        table: Table,
+        key: &[u8],
+        visit: &mut dyn FnMut(&[u8]),
+    ) -> Result<bool, StoreError>;
+
     /// Returns the row with the greatest key at or below `key`.
     fn floor(&self, table: Table, key: &[u8]) -> Result<Option<Row>, StoreError>;
 

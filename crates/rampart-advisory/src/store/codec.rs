@@ -18,9 +18,8 @@ const TAG_ZSTD: u8 = 1;
 /// cannot make a lookup allocate without bound.
 const MAX_VALUE_LEN: usize = 256 << 20;
 
-/// The zstd level of stored values. Level 3 with a trained dictionary
-/// compressed the synthetic benchmark records to about the size of level 9
-/// without one, at about four times the speed of level 9.
+/// The zstd level of the package index, of EPSS buckets and of values
+/// compressed without a dictionary (zstd's default level).
 pub(crate) const ZSTD_LEVEL: i32 = 3;
 
 /// Values shorter than this are stored raw: zstd's frame header would eat
@@ -88,9 +87,9 @@ pub(crate) struct StoredEpss {
 }
 
 /// Splits a CVE id into the key of its EPSS bucket and the rest: all but
-/// the last two characters, so a bucket holds up to 100 consecutive CVE
-/// numbers. One row per score cost about 30 bytes of keys and B-tree cells
-/// for 9 bytes of score; buckets of 100 compress to a fraction of that.
+/// the last two bytes (less when that would split a character), so a
+/// bucket holds up to 100 consecutive CVE numbers. With one row per score, the 360,142 scores of the corpus took
+/// 12.6 MB, 35 bytes each for 9 bytes of score.
 pub(crate) fn epss_bucket(cve: &str) -> (&str, &str) {
     let mut split = cve.len().saturating_sub(2);
     while !cve.is_char_boundary(split) {
@@ -140,7 +139,8 @@ impl<'d> Compressor<'d> {
             written.map_err(|code| zstd::zstd_safe::get_error_name(code).to_owned())
         })?;
 
-        if frame.len() + 5 >= raw.len() + 1 {
+        // A compressed value is 5 bytes of header and the frame, a raw one 1.
+        if frame.len() + 5 > raw.len() {
             return Ok(tagged_raw(raw));
         }
         let length = u32::try_from(raw.len()).map_err(|error| error.to_string())?;
@@ -164,8 +164,25 @@ pub(crate) fn decode_value(
     value: &[u8],
     dictionary: Option<&DDict<'static>>,
 ) -> Result<Vec<u8>, String> {
+    with_decoded_value(value, dictionary, |raw| raw.to_vec())
+}
+
+thread_local! {
+    /// The decompression buffer of [`with_decoded_value`], kept between
+    /// lookups: allocating a buffer of some kilobytes per lookup made
+    /// glibc's malloc consolidate its free lists every time.
+    static DECOMPRESSION_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Decodes a stored value and passes the raw bytes to `visit`, without
+/// copying a raw value and without allocating for a compressed one.
+pub(crate) fn with_decoded_value<T>(
+    value: &[u8],
+    dictionary: Option<&DDict<'static>>,
+    visit: impl FnOnce(&[u8]) -> T,
+) -> Result<T, String> {
     match value {
-        [TAG_RAW, raw @ ..] => Ok(raw.to_vec()),
+        [TAG_RAW, raw @ ..] => Ok(visit(raw)),
         [TAG_ZSTD, a, b, c, d, frame @ ..] => {
             let length = u32::from_le_bytes([*a, *b, *c, *d]) as usize;
             if length > MAX_VALUE_LEN {
@@ -173,22 +190,32 @@ pub(crate) fn decode_value(
                     "value claims {length} bytes, above the limit of {MAX_VALUE_LEN}"
                 ));
             }
-            let mut raw = Vec::with_capacity(length);
-            DECOMPRESSION_CONTEXT.with(|context| {
-                let mut context = context.borrow_mut();
-                let result = match dictionary {
-                    Some(dictionary) => context.decompress_using_ddict(&mut raw, frame, dictionary),
-                    None => context.decompress(&mut raw, frame),
+            DECOMPRESSION_BUFFER.with(|buffer| {
+                // A reentrant call (none exists today) gets a buffer of its own.
+                let mut own = Vec::new();
+                let mut borrowed = buffer.try_borrow_mut();
+                let raw = match borrowed.as_deref_mut() {
+                    Ok(shared) => shared,
+                    Err(_) => &mut own,
                 };
-                result.map_err(|code| zstd::zstd_safe::get_error_name(code).to_owned())
-            })?;
-            if raw.len() != length {
-                return Err(format!(
-                    "value decompressed to {} bytes, expected {length}",
-                    raw.len()
-                ));
-            }
-            Ok(raw)
+                raw.clear();
+                raw.reserve(length);
+                DECOMPRESSION_CONTEXT.with(|context| {
+                    let mut context = context.borrow_mut();
+                    let result = match dictionary {
+                        Some(dictionary) => context.decompress_using_ddict(raw, frame, dictionary),
+                        None => context.decompress(raw, frame),
+                    };
+                    result.map_err(|code| zstd::zstd_safe::get_error_name(code).to_owned())
+                })?;
+                if raw.len() != length {
+                    return Err(format!(
+                        "value decompressed to {} bytes, expected {length}",
+                        raw.len()
+                    ));
+                }
+                Ok(visit(raw))
+            })
         }
         [] => Err("empty value".to_owned()),
         _ => Err(format!("unknown value encoding {}", value[0])),
@@ -200,9 +227,10 @@ const BLOCK_RECORDS: usize = 16;
 const BLOCK_BYTES: usize = 16 * 1024;
 
 /// Consecutive advisories (in key order) compressed as one value, keyed by
-/// the key of the first. Compressing 16 records at a time gave values 5 to
-/// 8 % smaller than one record at a time with the same dictionary, and it
-/// saves the key and B-tree cell of the other 15. The raw block is a varint
+/// the key of the first. On 20,000 synthetic advisories, blocks of 16 made
+/// the compressed values 21 % smaller than one value per advisory with the
+/// same dictionary, and a block saves the keys and B-tree cells of 15
+/// advisories. The raw block is a varint
 /// count, then for each advisory a varint key length, the key, a varint
 /// record length and the postcard record.
 #[derive(Default)]
@@ -240,8 +268,11 @@ impl Block {
     }
 }
 
-/// Splits a raw block into its (key, postcard record) pairs.
-pub(crate) fn block_records(mut raw: &[u8]) -> Result<Vec<(&[u8], &[u8])>, String> {
+/// The encoded key and the postcard record of one advisory of a block.
+pub(crate) type BlockRecord<'a> = (&'a [u8], &'a [u8]);
+
+/// Splits a raw block into its records.
+pub(crate) fn block_records(mut raw: &[u8]) -> Result<Vec<BlockRecord<'_>>, String> {
     let count = read_varint(&mut raw)?;
     let mut records = Vec::new();
     for _ in 0..count {
@@ -373,6 +404,36 @@ mod tests {
     #[test]
     fn unknown_tag_rejected() {
         assert!(decode_value(&[7, 1, 2], None).is_err());
+    }
+
+    #[test]
+    fn block_round_trip() {
+        let mut block = Block::default();
+        block.push(b"key-1".to_vec(), b"first".to_vec());
+        block.push(b"key-2".to_vec(), vec![7; 300]);
+        let (first_key, value) = block.finish(Compressor::new(None)).unwrap();
+        assert_eq!(first_key, b"key-1");
+        let raw = decode_value(&value, None).unwrap();
+        let records = block_records(&raw).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1], (&b"key-2"[..], &[7; 300][..]));
+    }
+
+    #[test]
+    fn truncated_block_rejected() {
+        let mut block = Block::default();
+        block.push(b"key".to_vec(), b"record".to_vec());
+        let (_, value) = block.finish(Compressor::new(None)).unwrap();
+        let raw = decode_value(&value, None).unwrap();
+        assert!(block_records(&raw[..raw.len() - 2]).is_err());
+    }
+
+    #[test]
+    fn epss_bucket_splits_last_two() {
+        assert_eq!(epss_bucket("CVE-2024-12345"), ("CVE-2024-123", "45"));
+        assert_eq!(epss_bucket("C"), ("", "C"));
+        assert_eq!(epss_bucket("CVE-é"), ("CVE-", "é"));
+        assert_eq!(epss_bucket("CVE-€"), ("CVE-", "€"));
     }
 
     #[test]

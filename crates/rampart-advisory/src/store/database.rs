@@ -17,7 +17,8 @@ use crate::{Advisory, EpssScore, KevEntry, Namespace};
 pub(crate) const META_FORMAT: &str = "format";
 pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
 pub(crate) const META_METADATA: &str = "metadata";
-pub(crate) const META_DICTIONARY: &str = "zstd_dictionary";
+pub(crate) const META_ADVISORY_DICTIONARY: &str = "advisory_dictionary";
+pub(crate) const META_AFFECTED_DICTIONARY: &str = "affected_dictionary";
 
 /// A read-only advisory database. It is `Send + Sync`: lookups from many
 /// threads run concurrently, each on its own SQLite connection.
@@ -26,7 +27,8 @@ pub struct Database {
     reader: Box<dyn BackendReader>,
     metadata: Metadata,
     namespaces: HashSet<String>,
-    dictionary: Option<DDict<'static>>,
+    advisory_dictionary: Option<DDict<'static>>,
+    affected_dictionary: Option<DDict<'static>>,
 }
 
 impl Database {
@@ -85,13 +87,8 @@ impl Database {
         let metadata: Metadata = serde_json::from_slice(&metadata_json)
             .map_err(|error| StoreError::corrupt(path, format!("invalid metadata: {error}")))?;
 
-        let dictionary = match reader.get(Table::Meta, &key::encode(&[META_DICTIONARY]))? {
-            Some(bytes) if !bytes.is_empty() => Some(
-                DDict::try_create(&bytes)
-                    .ok_or_else(|| StoreError::corrupt(path, "invalid zstd dictionary"))?,
-            ),
-            _ => None,
-        };
+        let advisory_dictionary = load_dictionary(reader.as_ref(), META_ADVISORY_DICTIONARY, path)?;
+        let affected_dictionary = load_dictionary(reader.as_ref(), META_AFFECTED_DICTIONARY, path)?;
 
         let namespaces = metadata
             .namespaces
@@ -103,7 +100,8 @@ impl Database {
             reader,
             metadata,
             namespaces,
-            dictionary,
+            advisory_dictionary,
+            affected_dictionary,
         })
     }
 
@@ -119,14 +117,26 @@ impl Database {
         namespace: &Namespace,
         package: &str,
     ) -> Result<Vec<PackageAdvisory>, StoreError> {
-        let Some(value) = self.reader.get(
+        // The value is decoded where the engine holds it, into a reused
+        // decompression buffer: the lookup allocates only the entries.
+        let mut decoded = None;
+        self.reader.visit(
             Table::Affected,
             &key::encode(&[namespace.as_str(), package]),
-        )?
-        else {
-            return Ok(Vec::new());
+            &mut |value| {
+                let entries =
+                    codec::with_decoded_value(value, self.affected_dictionary.as_ref(), |raw| {
+                        codec::from_postcard::<Vec<StoredEntry>>(raw)
+                    });
+                decoded = Some(entries.and_then(|entries| entries));
+            },
+        )?;
+        let entries = match decoded {
+            Some(entries) => {
+                entries.map_err(|reason| self.corrupt_value("package index entry", reason))?
+            }
+            None => return Ok(Vec::new()),
         };
-        let entries: Vec<StoredEntry> = self.decode(&value, "package index entry")?;
         Ok(entries
             .into_iter()
             .map(|entry| entry.into_package_advisory(namespace, package))
@@ -152,7 +162,7 @@ impl Database {
             blocks.push(value);
         }
         for value in blocks {
-            let raw = self.decompress(&value, "advisory block")?;
+            let raw = self.decompress_block(&value)?;
             let records = codec::block_records(&raw)
                 .map_err(|reason| self.corrupt_value("advisory block", reason))?;
             for (record_key, record) in records {
@@ -186,7 +196,7 @@ impl Database {
         let Some((_, value)) = self.reader.floor(Table::Advisory, advisory_key)? else {
             return Ok(None);
         };
-        let raw = self.decompress(&value, "advisory block")?;
+        let raw = self.decompress_block(&value)?;
         let records = codec::block_records(&raw)
             .map_err(|reason| self.corrupt_value("advisory block", reason))?;
         match records.iter().find(|(key, _)| *key == advisory_key) {
@@ -234,18 +244,9 @@ impl Database {
         self.namespaces.contains(namespace.as_str())
     }
 
-    fn decompress(&self, value: &[u8], what: &str) -> Result<Vec<u8>, StoreError> {
-        codec::decode_value(value, self.dictionary.as_ref())
-            .map_err(|reason| self.corrupt_value(what, reason))
-    }
-
-    fn decode<T: serde::de::DeserializeOwned>(
-        &self,
-        value: &[u8],
-        what: &str,
-    ) -> Result<T, StoreError> {
-        let raw = self.decompress(value, what)?;
-        codec::from_postcard(&raw).map_err(|reason| self.corrupt_value(what, reason))
+    fn decompress_block(&self, value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        codec::decode_value(value, self.advisory_dictionary.as_ref())
+            .map_err(|reason| self.corrupt_value("advisory block", reason))
     }
 
     fn corrupt_value(&self, what: &str, reason: String) -> StoreError {
@@ -259,5 +260,24 @@ impl std::fmt::Debug for Database {
             .field("path", &self.path)
             .field("schema_version", &self.metadata.schema_version)
             .finish_non_exhaustive()
+    }
+}
+
+/// Loads a zstd dictionary from the `meta` table; an empty value means the
+/// values were compressed without one.
+fn load_dictionary(
+    reader: &dyn BackendReader,
+    name: &str,
+    path: &Path,
+) -> Result<Option<DDict<'static>>, StoreError> {
+    match reader.get(Table::Meta, &key::encode(&[name]))? {
+        Some(bytes) if !bytes.is_empty() => DDict::try_create(&bytes)
+            .map(Some)
+            .ok_or_else(|| StoreError::corrupt(path, format!("invalid zstd dictionary {name}"))),
+        Some(_) => Ok(None),
+        None => Err(StoreError::corrupt(
+            path,
+            format!("missing zstd dictionary row {name}"),
+        )),
     }
 }

@@ -12,7 +12,7 @@
 //! | `alias` | (alias, id, source) | empty |
 //! | `affected` | (namespace, package) | every non-withdrawn affected entry of the package, postcard, zstd |
 //! | `kev` | CVE id | [`KevEntry`], postcard |
-//! | `epss` | CVE id without its last two characters | up to 100 [`EpssScore`]s, postcard, zstd |
+//! | `epss` | CVE id without its last two bytes | up to 100 [`EpssScore`]s, postcard, zstd |
 //!
 //! Keys are tuples of strings in an order-preserving byte encoding (see
 //! `key.rs`). Values are postcard, the compact serde format, because the

@@ -111,6 +111,26 @@ impl BackendReader for RedbReader {
         Ok(value.map(|guard| guard.value().to_vec()))
     }
 
+    fn visit(
+        &self,
+        table: Table,
+        key: &[u8],
+        visit: &mut dyn FnMut(&[u8]),
+    ) -> Result<bool, StoreError> {
+        let error = |error: redb::Error| StoreError::backend(&self.path, "reading", error);
+        let handle = self
+            .transaction
+            .open_table(definition(table))
+            .map_err(|e| error(e.into()))?;
+        match handle.get(key).map_err(|e| error(e.into()))? {
+            Some(guard) => {
+                visit(guard.value());
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     fn floor(&self, table: Table, key: &[u8]) -> Result<Option<Row>, StoreError> {
         let error = |error: redb::Error| StoreError::backend(&self.path, "reading", error);
         let handle = self

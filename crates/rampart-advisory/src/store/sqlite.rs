@@ -19,10 +19,12 @@ use crate::store::{StoreError, key};
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// The page size of new files. Larger pages than SQLite's default 4 KiB
-/// keep more advisory values inside their leaf page instead of overflow
-/// pages.
-const PAGE_SIZE: u32 = 8192;
+/// The page size of new files. An advisory block value is 4 to 8 KiB; SQLite
+/// keeps up to about a quarter of a page inside the B-tree cell and moves
+/// the rest to overflow pages, whose unused tail is lost. With 32 KiB pages
+/// blocks stay in their leaf page, and the synthetic benchmark file was 20 %
+/// smaller than with 8 KiB pages.
+const PAGE_SIZE: u32 = 32768;
 
 /// Bytes of the memory map of a reader connection; lookups then copy from
 /// the page cache without a read system call.
@@ -136,9 +138,27 @@ impl SqliteReader {
 impl BackendReader for SqliteReader {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.with_connection(|connection| {
-            let mut statement = connection
-                .prepare_cached(&format!("SELECT v FROM {} WHERE k = ?1", table.name()))?;
+            let mut statement = connection.prepare_cached(select_value(table))?;
             statement.query_row([key], |row| row.get(0)).optional()
+        })
+    }
+
+    fn visit(
+        &self,
+        table: Table,
+        key: &[u8],
+        visit: &mut dyn FnMut(&[u8]),
+    ) -> Result<bool, StoreError> {
+        self.with_connection(|connection| {
+            let mut statement = connection.prepare_cached(select_value(table))?;
+            let mut rows = statement.query([key])?;
+            match rows.next()? {
+                Some(row) => {
+                    visit(row.get_ref(0)?.as_blob()?);
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
         })
     }
 
@@ -164,6 +184,19 @@ impl BackendReader for SqliteReader {
                 statement.query_map(params![start, end], |row| Ok((row.get(0)?, row.get(1)?)))?;
             rows.collect()
         })
+    }
+}
+
+/// Returns the point lookup of a table, as a constant so that the hot path
+/// formats no SQL.
+fn select_value(table: Table) -> &'static str {
+    match table {
+        Table::Meta => "SELECT v FROM meta WHERE k = ?1",
+        Table::Advisory => "SELECT v FROM advisory WHERE k = ?1",
+        Table::Alias => "SELECT v FROM alias WHERE k = ?1",
+        Table::Affected => "SELECT v FROM affected WHERE k = ?1",
+        Table::Kev => "SELECT v FROM kev WHERE k = ?1",
+        Table::Epss => "SELECT v FROM epss WHERE k = ?1",
     }
 }
 

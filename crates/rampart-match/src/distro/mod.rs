@@ -18,9 +18,9 @@ use rampart_inventory::{Distro, Package};
 pub struct MatchKey {
     pub name: String,
     pub version: String,
-    /// False when the version's epoch is unknown (an RPM source package,
-    /// whose file name carries no epoch); comparisons then ignore epochs on
-    /// both sides instead of assuming 0.
+    /// False when the version's epoch is unknown, as for an RPM source
+    /// package, whose file name carries no epoch. Comparisons then ignore
+    /// epochs on both sides instead of assuming 0.
     pub epoch_known: bool,
 }
 
@@ -28,8 +28,8 @@ pub struct MatchKey {
 pub struct DistroRules {
     /// The `ID` values of os-release this family covers.
     pub ids: &'static [&'static str],
-    /// Returns the namespace of a release, or `None` when the release
-    /// cannot be told (no `VERSION_ID`).
+    /// Returns the namespace of a release, or `None` when the release is
+    /// unknown (no `VERSION_ID`).
     pub namespace: fn(&Distro) -> Option<Namespace>,
     /// Returns what advisories call the package.
     pub match_key: fn(&Package) -> MatchKey,
