@@ -213,7 +213,8 @@ fn import_corpus(
     Ok(keys)
 }
 
-/// A xorshift64* generator: reproducible key order without a dependency.
+/// A xorshift64* generator, for a reproducible key order without a
+/// dependency.
 struct Random(u64);
 
 impl Random {

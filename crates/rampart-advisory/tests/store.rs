@@ -38,7 +38,7 @@ fn build_metadata() -> BuildMetadata {
     }
 }
 
-/// An advisory affecting `packages` (namespace key, package name).
+/// Creates an advisory affecting `packages` (namespace key, package name).
 fn advisory(id: &str, source: &str, packages: &[(&str, &str)]) -> Advisory {
     Advisory {
         id: id.to_owned(),
@@ -87,7 +87,7 @@ fn build_advisories(dir: &TempDir, advisories: Vec<Advisory>) -> Database {
     Database::open(&path).unwrap()
 }
 
-/// The real OSV, KEV and EPSS fixtures, read by the importers.
+/// Reads the real OSV, KEV and EPSS fixtures with the importers.
 fn real_records() -> CollectingSink {
     let mut sink = CollectingSink::default();
     for file in [

@@ -37,10 +37,10 @@ const DICTIONARY_MIN_SAMPLES: usize = 1000;
 const ADVISORY_DICTIONARY_SIZE: usize = 112 * 1024;
 const AFFECTED_DICTIONARY_SIZE: usize = 64 * 1024;
 
-/// The zstd level of advisory blocks. On one million synthetic advisories
-/// (2 cores), level 9 instead of 3 made the file 5 % smaller (39 % instead
-/// of 41 % of the JSON input) and the build 11 s longer (39 s instead of
-/// 27 s).
+/// The zstd level of advisory blocks. In one pair of runs on one million
+/// synthetic advisories (benches/advisory-db.sh, 2 cores), level 9 instead
+/// of 3 made the file 5 % smaller: 37.5 % instead of 39.3 % of the JSON
+/// input. The build took 39 s instead of 27 s.
 const ADVISORY_LEVEL: i32 = 9;
 
 /// Writes a new advisory database file.
@@ -48,8 +48,9 @@ const ADVISORY_LEVEL: i32 = 9;
 /// Feed the builder through [`RecordSink`] (or the `add_*` methods) and
 /// call [`DatabaseBuilder::finish`]. Records with the same source and id
 /// are merged into one advisory (see [`DatabaseBuilder::finish`]). Memory
-/// holds the keys of the records, the KEV entries and the EPSS scores; the
-/// advisories themselves wait in a temporary file beside the output.
+/// contains the keys of the records, the KEV entries and the EPSS scores,
+/// while the advisories themselves wait in a temporary file beside the
+/// output.
 pub struct DatabaseBuilder {
     path: PathBuf,
     writer: Box<dyn BackendWriter>,
@@ -59,8 +60,8 @@ pub struct DatabaseBuilder {
     epss: Vec<EpssScore>,
     skipped_by_file: HashMap<PathBuf, u64>,
     skipped_examples: Vec<String>,
-    /// The first error of a [`RecordSink`] call, which cannot return it;
-    /// [`DatabaseBuilder::finish`] returns it.
+    /// The first error of a [`RecordSink`] call. The trait cannot return
+    /// it, so [`DatabaseBuilder::finish`] does.
     failure: Option<StoreError>,
 }
 
@@ -73,7 +74,7 @@ impl DatabaseBuilder {
         DatabaseBuilder::create_with_backend(path, Backend::Sqlite)
     }
 
-    /// Creates the database file with the given storage engine; for the
+    /// Creates the database file with the given storage engine, for the
     /// benchmark that compares them.
     #[doc(hidden)]
     pub fn create_with_backend(
@@ -150,10 +151,10 @@ impl DatabaseBuilder {
     /// by alias, writes everything with the metadata, and flushes the file
     /// to disk.
     ///
-    /// Merging concatenates the affected lists; unions aliases, related ids,
-    /// CWEs and references; drops duplicate severities; keeps the first
-    /// non-empty summary and details, the earliest `published`, and the
-    /// newest `modified` and `withdrawn`. A withdrawn advisory is stored for
+    /// Merging concatenates the affected lists, unions aliases, related ids,
+    /// CWEs and references, and drops duplicate severities. It keeps the
+    /// first non-empty summary and details, the earliest `published`, and
+    /// the newest `modified` and `withdrawn`. A withdrawn advisory is stored for
     /// lookup by id but gets no entries in the package index.
     pub fn finish(mut self, build: BuildMetadata) -> Result<Metadata, StoreError> {
         if let Some(failure) = self.failure.take() {
@@ -321,8 +322,8 @@ fn merge_parts(parts: &[Vec<u8>], path: &Path) -> Result<Advisory, StoreError> {
         .ok_or_else(|| StoreError::backend(path, "merging advisories", "empty group"))
 }
 
-/// Trains a zstd dictionary on an even sample of the merged advisories;
-/// `None` when there are too few of them.
+/// Trains a zstd dictionary on an even sample of the merged advisories.
+/// Returns `None` when there are too few of them.
 fn train_advisory_dictionary(
     spool: &mut SortedSpool,
     groups: &[usize],
@@ -343,8 +344,8 @@ fn train_advisory_dictionary(
     Ok(train_dictionary(&samples, ADVISORY_DICTIONARY_SIZE))
 }
 
-/// Trains a zstd dictionary; `None` when zstd finds too little in the
-/// samples, and the values are then compressed without one.
+/// Trains a zstd dictionary. Returns `None` when zstd finds too little in
+/// the samples, and the values are then compressed without one.
 fn train_dictionary(samples: &[Vec<u8>], size: usize) -> Option<Vec<u8>> {
     match zstd::dict::from_samples(samples, size) {
         Ok(dictionary) => Some(dictionary),
@@ -369,7 +370,7 @@ fn prepare_dictionary(
     })
 }
 
-/// What the advisory pass collects for the later tables.
+/// The indexes that the advisory pass collects for the later tables.
 struct Indexes {
     /// Affected entries keyed by (namespace, package).
     affected: Spool,
@@ -507,7 +508,7 @@ fn write_advisories(
 /// Writes one row per (namespace, package): the postcard sequence of its
 /// entries, which is the entry count as a varint followed by the entries.
 /// The values are compressed with a dictionary of their own, trained on a
-/// sample of them; returns that dictionary.
+/// sample of them, and the function returns that dictionary.
 fn write_affected(
     affected: Spool,
     writer: &mut dyn BackendWriter,
@@ -574,7 +575,8 @@ fn write_aliases(
     Ok(())
 }
 
-/// Writes the KEV entries, the last one of a CVE winning; returns the count.
+/// Writes the KEV entries, the last one of a CVE winning, and returns the
+/// count.
 fn write_kev(
     kev: Vec<KevEntry>,
     writer: &mut dyn BackendWriter,
@@ -598,7 +600,7 @@ fn write_kev(
 
 /// Writes the EPSS scores, the last one of a CVE winning, in buckets of
 /// the CVE ids that differ only in their last two bytes (see
-/// [`codec::epss_bucket`]); returns the count and the newest score date.
+/// [`codec::epss_bucket`]). Returns the count and the newest score date.
 fn write_epss(
     epss: Vec<EpssScore>,
     writer: &mut dyn BackendWriter,

@@ -76,6 +76,51 @@ impl StoredEntry {
     }
 }
 
+/// Decodes the value of an `affected` row straight into the lookup's
+/// result, without an intermediate `Vec<StoredEntry>`.
+pub(crate) fn decode_entries(
+    raw: &[u8],
+    namespace: &Namespace,
+    package: &str,
+) -> Result<Vec<super::PackageAdvisory>, String> {
+    use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+
+    struct Entries<'a> {
+        namespace: &'a Namespace,
+        package: &'a str,
+    }
+
+    impl<'de> Visitor<'de> for Entries<'_> {
+        type Value = Vec<super::PackageAdvisory>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a sequence of package index entries")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            // The count comes from the file, so it only hints the capacity.
+            let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+            while let Some(entry) = seq.next_element::<StoredEntry>()? {
+                entries.push(entry.into_package_advisory(self.namespace, self.package));
+            }
+            Ok(entries)
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Entries<'_> {
+        type Value = Vec<super::PackageAdvisory>;
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    let mut deserializer = postcard::Deserializer::from_bytes(raw);
+    Entries { namespace, package }
+        .deserialize(&mut deserializer)
+        .map_err(|error| error.to_string())
+}
+
 /// An EPSS score as the `epss` table stores it, in the bucket of its CVE id.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct StoredEpss {
@@ -222,7 +267,7 @@ pub(crate) fn with_decoded_value<T>(
     }
 }
 
-/// The most advisories and the most raw bytes in one block.
+/// The maximum advisories and raw bytes of one block.
 const BLOCK_RECORDS: usize = 16;
 const BLOCK_BYTES: usize = 16 * 1024;
 
@@ -325,10 +370,10 @@ fn read_varint(raw: &mut &[u8]) -> Result<u64, String> {
     Err("a varint in a block is longer than 10 bytes".to_owned())
 }
 
-/// Merges the records of one (source, id), in the order they were added:
-/// affected lists are concatenated; aliases, related ids, CWEs and
-/// references are unioned in first-seen order; severities are deduplicated;
-/// the first non-empty summary and details win; `published` is the
+/// Merges the records of one (source, id), in the order they were added.
+/// Affected lists are concatenated, and aliases, related ids, CWEs and
+/// references are unioned in first-seen order. Severities are deduplicated.
+/// The first non-empty summary and details win, `published` is the
 /// earliest, `modified` the newest, and `withdrawn` the newest of the parts
 /// that carry one.
 pub(crate) fn merge(mut parts: Vec<Advisory>) -> Option<Advisory> {

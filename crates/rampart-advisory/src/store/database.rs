@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use zstd::zstd_safe::DDict;
 
 use crate::store::backend::{BackendReader, Table};
-use crate::store::codec::{self, StoredEntry, StoredEpss};
+use crate::store::codec::{self, StoredEpss};
 use crate::store::metadata::Metadata;
 use crate::store::{
     Backend, FORMAT_MAGIC, PackageAdvisory, SCHEMA_VERSION, StoreError, key, sqlite,
@@ -117,8 +117,8 @@ impl Database {
         namespace: &Namespace,
         package: &str,
     ) -> Result<Vec<PackageAdvisory>, StoreError> {
-        // The value is decoded where the engine holds it, into a reused
-        // decompression buffer: the lookup allocates only the entries.
+        // The value is decoded in place in the engine's page, into a reused
+        // decompression buffer, so the lookup allocates only the entries.
         let mut decoded = None;
         self.reader.visit(
             Table::Affected,
@@ -126,21 +126,17 @@ impl Database {
             &mut |value| {
                 let entries =
                     codec::with_decoded_value(value, self.affected_dictionary.as_ref(), |raw| {
-                        codec::from_postcard::<Vec<StoredEntry>>(raw)
+                        codec::decode_entries(raw, namespace, package)
                     });
                 decoded = Some(entries.and_then(|entries| entries));
             },
         )?;
-        let entries = match decoded {
+        match decoded {
             Some(entries) => {
-                entries.map_err(|reason| self.corrupt_value("package index entry", reason))?
+                entries.map_err(|reason| self.corrupt_value("package index entry", reason))
             }
-            None => return Ok(Vec::new()),
-        };
-        Ok(entries
-            .into_iter()
-            .map(|entry| entry.into_package_advisory(namespace, package))
-            .collect())
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Returns the advisories of every source whose id or one of whose

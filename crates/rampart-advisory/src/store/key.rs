@@ -101,8 +101,9 @@ mod tests {
         let end = prefix_end(&prefix);
         let inside = encode(&["CVE-1", "nvd"]);
         let outside = encode(&["CVE-10", "nvd"]);
-        assert!(inside >= prefix && inside < end);
-        assert!(!(outside >= prefix && outside < end));
+        assert!(inside > prefix);
+        assert!(inside < end);
+        assert!(outside > end);
     }
 
     #[test]

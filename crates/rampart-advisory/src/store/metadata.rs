@@ -1,12 +1,13 @@
-//! What a database records about its own build, for `rampart db info` and
-//! for deciding when a database is stale.
+//! The metadata that a database records about its own build, for `rampart
+//! db info` and for deciding when a database is stale.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::Namespace;
 
-/// What the caller of [`super::DatabaseBuilder::finish`] knows about the build.
+/// The facts about a build that the caller of
+/// [`super::DatabaseBuilder::finish`] passes in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BuildMetadata {
     pub built_at: DateTime<Utc>,

@@ -1,7 +1,7 @@
 //! The redb 5 backend, kept for the benchmark that compared it with SQLite
-//! (benches/advisory-db.sh). One redb table of `&[u8]` keys and values per
-//! store table; the builder commits one transaction per batch without
-//! syncing, syncs once at the end and compacts the file.
+//! (benches/advisory-db.sh). Each store table is one redb table of `&[u8]`
+//! keys and values. The builder commits one transaction per batch without
+//! syncing, then syncs once at the end and compacts the file.
 
 use std::path::{Path, PathBuf};
 

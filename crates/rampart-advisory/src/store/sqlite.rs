@@ -240,7 +240,7 @@ fn read_error(path: &Path, error: rusqlite::Error) -> StoreError {
 }
 
 /// Checks the 100-byte SQLite header: the magic string, and a file length
-/// that holds every page the header counts. SQLite itself would notice a
+/// that covers every page the header counts. SQLite itself would notice a
 /// missing page only when a lookup reaches it.
 fn check_header(path: &Path) -> Result<(), StoreError> {
     let mut file = File::open(path).map_err(|error| match error.kind() {
