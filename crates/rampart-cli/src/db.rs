@@ -351,10 +351,10 @@ impl BarProgress {
     }
 
     fn clear(&self) {
-        if let Ok(mut bar) = self.bar.lock() {
-            if let Some(bar) = bar.take() {
-                bar.finish_and_clear();
-            }
+        if let Ok(mut bar) = self.bar.lock()
+            && let Some(bar) = bar.take()
+        {
+            bar.finish_and_clear();
         }
     }
 }
@@ -374,18 +374,18 @@ impl DownloadProgress for BarProgress {
                 .progress_chars("=> ");
         bar.set_style(style);
         bar.set_message(url.rsplit('/').next().unwrap_or(url).to_owned());
-        if let Ok(mut slot) = self.bar.lock() {
-            if let Some(previous) = slot.replace(bar) {
-                previous.finish_and_clear();
-            }
+        if let Ok(mut slot) = self.bar.lock()
+            && let Some(previous) = slot.replace(bar)
+        {
+            previous.finish_and_clear();
         }
     }
 
     fn advance(&self, bytes: u64) {
-        if let Ok(slot) = self.bar.lock() {
-            if let Some(bar) = slot.as_ref() {
-                bar.inc(bytes);
-            }
+        if let Ok(slot) = self.bar.lock()
+            && let Some(bar) = slot.as_ref()
+        {
+            bar.inc(bytes);
         }
     }
 

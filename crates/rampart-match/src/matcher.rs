@@ -45,6 +45,10 @@ pub enum MatchError {
     Store(#[from] StoreError),
 }
 
+/// The matches of one package: its index in the inventory, where and under
+/// which key it was looked up, the matched entries and evaluation warnings.
+type PackageMatches = (usize, Namespace, MatchKey, Vec<RawMatch>, Vec<String>);
+
 /// One advisory entry that affects one package.
 struct RawMatch {
     record: PackageAdvisory,
@@ -74,9 +78,7 @@ pub fn match_inventory(
     outcome.packages_checked = targets.len();
     outcome.packages_skipped = inventory.packages.len() - targets.len();
 
-    let per_package: Vec<
-        Result<(usize, Namespace, MatchKey, Vec<RawMatch>, Vec<String>), StoreError>,
-    > = targets
+    let per_package: Vec<Result<PackageMatches, StoreError>> = targets
         .into_par_iter()
         .map(|(index, namespace, key)| {
             let (matches, warnings) = match_package(database, &namespace, &key)?;
@@ -149,13 +151,13 @@ fn os_namespace(
              db build --from` with its files)"
         ));
     }
-    if let Some(date) = rules.end_of_life_date(&namespace) {
-        if now.date_naive() > date {
-            warnings.push(format!(
-                "{namespace} reached its end of life on {date}; it gets no security fixes, so \
-                 findings may be missing from the feeds and unfixed ones will stay unfixed"
-            ));
-        }
+    if let Some(date) = rules.end_of_life_date(&namespace)
+        && now.date_naive() > date
+    {
+        warnings.push(format!(
+            "{namespace} reached its end of life on {date}; it gets no security fixes, so \
+             findings may be missing from the feeds and unfixed ones will stay unfixed"
+        ));
     }
     Some(namespace)
 }

@@ -244,10 +244,10 @@ pub fn purl_covers(statement_purl: &str, package_purl: &str) -> bool {
     {
         return false;
     }
-    if let Some(version) = &rule.version {
-        if target.version.as_ref() != Some(version) {
-            return false;
-        }
+    if let Some(version) = &rule.version
+        && target.version.as_ref() != Some(version)
+    {
+        return false;
     }
     let qualifiers = |purl: &str| -> Vec<(String, String)> {
         let query = purl
