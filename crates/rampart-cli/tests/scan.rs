@@ -271,28 +271,32 @@ fn sarif_and_cyclonedx_validate() {
 #[test]
 fn sbom_input_gives_same_findings() {
     let setup = setup();
-    let sbom = setup.work.path().join("image.cdx.json");
-    let output = rampart(
-        setup.cache.path(),
-        setup.work.path(),
-        &[
-            "sbom",
-            &setup.image,
-            "-o",
-            &format!("cyclonedx-json={}", sbom.display()),
-        ],
-    );
-    assert!(output.status.success(), "{}", text(&output.stderr));
-
     let direct = active_ids(&setup.scan_json(&[]));
-    let output = rampart(
-        setup.cache.path(),
-        setup.work.path(),
-        &["scan", &format!("sbom:{}", sbom.display()), "-o", "json"],
-    );
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let from_sbom = active_ids(&serde_json::from_slice(&output.stdout).unwrap());
-    assert_eq!(direct, from_sbom);
+    assert!(!direct.is_empty());
+
+    for format in ["cyclonedx-json", "spdx-json"] {
+        let sbom = setup.work.path().join(format!("image.{format}"));
+        let target = format!("{format}={}", sbom.display());
+        let output = rampart(
+            setup.cache.path(),
+            setup.work.path(),
+            &["sbom", &setup.image, "-o", &target],
+        );
+        assert!(output.status.success(), "{}", text(&output.stderr));
+
+        let output = rampart(
+            setup.cache.path(),
+            setup.work.path(),
+            &["scan", &format!("sbom:{}", sbom.display()), "-o", "json"],
+        );
+        assert!(
+            output.status.success(),
+            "{format}: {}",
+            text(&output.stderr)
+        );
+        let from_sbom = active_ids(&serde_json::from_slice(&output.stdout).unwrap());
+        assert_eq!(direct, from_sbom, "{format}");
+    }
 }
 
 #[test]
