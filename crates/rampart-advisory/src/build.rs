@@ -57,8 +57,10 @@ impl FeedInput {
 /// An error that stops a build or an install. The previous database stays.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("cannot read feed input {path}: {source}")]
-    Input { path: PathBuf, source: io::Error },
+    #[error("cannot read feed input {path}: {error}")]
+    Input { path: PathBuf, error: io::Error },
+    #[error("cannot read the database file {path}: {error}")]
+    DatabaseFile { path: PathBuf, error: io::Error },
     #[error(
         "{path} is not a feed file rampart can import (expected OSV JSON/YAML/zip, Alpine secdb, \
          Debian tracker JSON or DSA/DLA list, NVD 2.0, CVE 5, KEV or EPSS)"
@@ -68,6 +70,11 @@ pub enum BuildError {
     NoFeeds { path: PathBuf },
     #[error("{0}; the previous database was left in place")]
     Import(ImportError),
+    #[error(
+        "the feed downloaded from {url} cannot be imported: {error}; check that the URL serves \
+         that feed's format. The previous database was left in place"
+    )]
+    Downloaded { url: String, error: ImportError },
     #[error(
         "the feed files gave no records ({skipped} skipped{}); the previous database was left in place",
         example.as_deref().map(|e| format!(", for example {e}")).unwrap_or_default()
@@ -82,8 +89,8 @@ pub enum BuildError {
         "{path} is not a usable rampart database ({reason}); the previous database was left in place"
     )]
     InvalidDatabase { path: PathBuf, reason: String },
-    #[error("cannot write the database in {dir}: {source}")]
-    Write { dir: PathBuf, source: io::Error },
+    #[error("cannot write the database in {dir}: {error}")]
+    Write { dir: PathBuf, error: io::Error },
     #[error(
         "another rampart process is writing the database in {dir}; wait for it to finish \
          and run the command again"
@@ -128,7 +135,7 @@ pub fn build_database(
                 Some(kind) => Detected::Feed(kind),
                 None => detect::detect(&file).map_err(|source| BuildError::Input {
                     path: file.clone(),
-                    source,
+                    error: source,
                 })?,
             };
             match detected {
@@ -159,7 +166,7 @@ pub fn build_database(
     let directory = database_dir(database);
     fs::create_dir_all(&directory).map_err(|source| BuildError::Write {
         dir: directory.clone(),
-        source,
+        error: source,
     })?;
     let _lock = lock_directory(&directory)?;
     remove_stale_temporaries(&directory);
@@ -168,12 +175,14 @@ pub fn build_database(
     let result = (|| {
         let mut builder = DatabaseBuilder::create(&temporary)?;
         let mut counts: std::collections::BTreeMap<FeedKind, usize> = Default::default();
-        for (file, kind, in_directory, _) in &plan {
-            import_one(&mut builder, file, *kind, *in_directory)?;
+        for (file, kind, in_directory, index) in &plan {
+            import_one(&mut builder, file, *kind, *in_directory)
+                .map_err(|error| with_origin(error, &inputs[*index]))?;
             *counts.entry(*kind).or_default() += 1;
         }
-        for (file, _) in &zips {
-            crate::import::osv::import_osv_zip(file, &mut builder)?;
+        for (file, index) in &zips {
+            crate::import::osv::import_osv_zip(file, &mut builder)
+                .map_err(|error| with_origin(BuildError::from(error), &inputs[*index]))?;
             *counts.entry(FeedKind::Osv).or_default() += 1;
         }
         report.files = counts.into_iter().collect();
@@ -204,6 +213,20 @@ pub fn build_database(
             let _ = fs::remove_file(&temporary);
             Err(error)
         }
+    }
+}
+
+/// Names the URL a downloaded feed file came from in an import error, so
+/// the message points at the feed rather than at the cache.
+fn with_origin(error: BuildError, input: &FeedInput) -> BuildError {
+    let is_url =
+        input.meta.location.starts_with("http://") || input.meta.location.starts_with("https://");
+    match error {
+        BuildError::Import(error) if is_url => BuildError::Downloaded {
+            url: input.meta.location.clone(),
+            error,
+        },
+        other => other,
     }
 }
 
@@ -246,20 +269,33 @@ pub fn install_database(database: &Path, source: &Path) -> Result<Metadata, Buil
     let directory = database_dir(database);
     fs::create_dir_all(&directory).map_err(|error| BuildError::Write {
         dir: directory.clone(),
-        source: error,
+        error,
     })?;
     let _lock = lock_directory(&directory)?;
     remove_stale_temporaries(&directory);
 
+    // A plain file is checked where it is, so errors name it; a compressed
+    // one can only be checked once decompressed.
+    let compressed = is_zstd(source).map_err(|error| BuildError::DatabaseFile {
+        path: source.to_owned(),
+        error,
+    })?;
+    if !compressed {
+        Database::open(source).map_err(|error| BuildError::InvalidDatabase {
+            path: source.to_owned(),
+            reason: error.reason(),
+        })?;
+    }
+
     let temporary = temporary_path(&directory);
     let result = (|| {
-        copy_maybe_compressed(source, &temporary).map_err(|error| BuildError::Input {
+        copy_maybe_compressed(source, &temporary).map_err(|error| BuildError::DatabaseFile {
             path: source.to_owned(),
-            source: error,
+            error,
         })?;
         let database = Database::open(&temporary).map_err(|error| BuildError::InvalidDatabase {
             path: source.to_owned(),
-            reason: error.to_string(),
+            reason: error.reason(),
         })?;
         let metadata = database.metadata().clone();
         drop(database);
@@ -277,15 +313,21 @@ pub fn install_database(database: &Path, source: &Path) -> Result<Metadata, Buil
     }
 }
 
-fn copy_maybe_compressed(source: &Path, target: &Path) -> io::Result<()> {
-    let mut input = File::open(source)?;
+/// Returns whether a file starts with the zstd frame magic.
+fn is_zstd(path: &Path) -> io::Result<bool> {
     let mut magic = [0u8; 4];
-    let read = input.read(&mut magic)?;
-    drop(input);
+    let read = File::open(path)?.read(&mut magic)?;
+    Ok(read == 4 && magic == ZSTD_MAGIC)
+}
 
+/// The first four bytes of a zstd frame.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+fn copy_maybe_compressed(source: &Path, target: &Path) -> io::Result<()> {
+    let compressed = is_zstd(source)?;
     let input = File::open(source)?;
     let mut output = File::create(target)?;
-    if read == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] {
+    if compressed {
         let mut decoder = zstd::stream::read::Decoder::new(input)?;
         io::copy(&mut decoder, &mut output)?;
     } else {
@@ -306,7 +348,7 @@ fn has_extension(path: &Path, extension: &str) -> bool {
 fn collect_files(path: &Path) -> Result<Vec<PathBuf>, BuildError> {
     let metadata = fs::metadata(path).map_err(|source| BuildError::Input {
         path: path.to_owned(),
-        source,
+        error: source,
     })?;
     if metadata.is_file() {
         return Ok(vec![path.to_owned()]);
@@ -317,12 +359,12 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, BuildError> {
     while let Some((directory, depth)) = stack.pop() {
         let entries = fs::read_dir(&directory).map_err(|source| BuildError::Input {
             path: directory.clone(),
-            source,
+            error: source,
         })?;
         for entry in entries {
             let entry = entry.map_err(|source| BuildError::Input {
                 path: directory.clone(),
-                source,
+                error: source,
             })?;
             let name = entry.file_name();
             if name.to_string_lossy().starts_with('.') {
@@ -330,7 +372,7 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, BuildError> {
             }
             let file_type = entry.file_type().map_err(|source| BuildError::Input {
                 path: entry.path(),
-                source,
+                error: source,
             })?;
             if file_type.is_dir() {
                 if depth + 1 < MAX_WALK_DEPTH {
@@ -382,7 +424,7 @@ fn lock_directory(directory: &Path) -> Result<File, BuildError> {
         .open(&path)
         .map_err(|source| BuildError::Write {
             dir: directory.to_owned(),
-            source,
+            error: source,
         })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
@@ -391,7 +433,7 @@ fn lock_directory(directory: &Path) -> Result<File, BuildError> {
         }),
         Err(fs::TryLockError::Error(source)) => Err(BuildError::Write {
             dir: directory.to_owned(),
-            source,
+            error: source,
         }),
     }
 }
@@ -402,7 +444,7 @@ fn replace(temporary: &Path, database: &Path) -> Result<(), BuildError> {
     let directory = database_dir(database);
     let write_error = |source| BuildError::Write {
         dir: directory.clone(),
-        source,
+        error: source,
     };
     File::open(temporary)
         .and_then(|file| file.sync_all())

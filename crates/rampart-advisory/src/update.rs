@@ -210,8 +210,8 @@ pub enum UpdateError {
         attempts: u32,
         reason: String,
     },
-    #[error("cannot write the feed cache {path}: {source}")]
-    Cache { path: PathBuf, source: io::Error },
+    #[error("cannot write the feed cache {path}: {error}")]
+    Cache { path: PathBuf, error: io::Error },
 }
 
 /// The cached state of one downloaded file, stored beside it.
@@ -235,9 +235,9 @@ pub fn download_feeds(
     let mut inputs = Vec::new();
     for feed in feeds {
         let directory = feed_dir.join(&feed.name);
-        fs::create_dir_all(&directory).map_err(|source| UpdateError::Cache {
+        fs::create_dir_all(&directory).map_err(|error| UpdateError::Cache {
             path: directory.clone(),
-            source,
+            error,
         })?;
         for url in &feed.urls {
             let target = directory.join(cache_file_name(url));

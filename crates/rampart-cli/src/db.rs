@@ -294,8 +294,10 @@ fn format_age(age: chrono::Duration) -> String {
         format!("{} days", hours / 24)
     } else if hours >= 1 {
         format!("{hours} hours")
+    } else if age.num_minutes() >= 1 {
+        format!("{} minutes", age.num_minutes())
     } else {
-        format!("{} minutes", age.num_minutes().max(0))
+        format!("{} seconds", age.num_seconds().max(0))
     }
 }
 
@@ -311,9 +313,13 @@ fn parse_feed_override(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Parses a duration such as `90s`, `30m`, `36h`, `7d` or `2w`.
+/// Parses a duration such as `90s`, `30m`, `36h`, `7d` or `2w`; a bare
+/// `0` is zero.
 pub fn parse_age(text: &str) -> Result<Duration, String> {
     let text = text.trim();
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());

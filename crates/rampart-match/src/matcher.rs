@@ -77,6 +77,12 @@ pub fn match_inventory(
         .collect();
     outcome.packages_checked = targets.len();
     outcome.packages_skipped = inventory.packages.len() - targets.len();
+    warn_about_missing_ecosystems(
+        database,
+        &targets,
+        os_namespace.as_ref(),
+        &mut outcome.warnings,
+    );
 
     let per_package: Vec<Result<PackageMatches, StoreError>> = targets
         .into_par_iter()
@@ -160,6 +166,30 @@ fn os_namespace(
         ));
     }
     Some(namespace)
+}
+
+/// Warns once per language ecosystem that has packages in the inventory but
+/// no advisories in the database, so their silence is not read as safety.
+fn warn_about_missing_ecosystems(
+    database: &Database,
+    targets: &[(usize, Namespace, MatchKey)],
+    os_namespace: Option<&Namespace>,
+    warnings: &mut Vec<String>,
+) {
+    let mut counts: BTreeMap<&Namespace, usize> = BTreeMap::new();
+    for (_, namespace, _) in targets {
+        if Some(namespace) != os_namespace {
+            *counts.entry(namespace).or_default() += 1;
+        }
+    }
+    for (namespace, count) in counts {
+        if !database.has_namespace(namespace) {
+            warnings.push(format!(
+                "the database has no advisories for {namespace}; {count} {namespace} package(s) \
+                 were not checked. Build the database with that ecosystem's feed"
+            ));
+        }
+    }
 }
 
 /// Returns where and under which name and version a package is looked up.
@@ -345,14 +375,32 @@ fn build_finding(
         let records = database.advisories(id)?;
         records_cache.insert(id.to_owned(), records);
     }
-    let records = &records_cache[id];
+    // Records about other packages (a DLA that fixed the same CVE in
+    // python2.7) must not lend their text or rating to this finding: only
+    // the matched records, package-neutral ones (NVD, CVE 5) and records
+    // that name this package in this namespace are used.
+    let matched: BTreeSet<(&str, &str)> = group
+        .iter()
+        .map(|raw| (raw.record.source.as_str(), raw.record.id.as_str()))
+        .collect();
+    let package_name = namespace.normalize_package(&key.name);
+    let records: Vec<&Advisory> = records_cache[id]
+        .iter()
+        .filter(|record| {
+            matched.contains(&(record.source.as_str(), record.id.as_str()))
+                || record.affected.is_empty()
+                || record.affected.iter().any(|affected| {
+                    affected.namespace == *namespace && affected.package == package_name
+                })
+        })
+        .collect();
 
     let mut aliases = BTreeSet::new();
     for raw in &group {
         aliases.insert(raw.record.id.clone());
         aliases.extend(raw.record.aliases.iter().cloned());
     }
-    for record in records {
+    for record in &records {
         aliases.insert(record.id.clone());
         aliases.extend(record.aliases.iter().cloned());
     }
@@ -367,7 +415,7 @@ fn build_finding(
             )
         })
         .collect();
-    let candidates = severity::candidates(&matched_severities, records);
+    let candidates = severity::candidates(&matched_severities, &records);
     let (rating, severity_source, severities) = severity::decide(&candidates);
     let cvss_score = severities
         .iter()

@@ -64,12 +64,23 @@ fn simple(kind: SuppressionKind, reason: String) -> Suppression {
 #[serde(deny_unknown_fields)]
 struct IgnoreDocument {
     #[serde(default)]
-    ignore: Vec<IgnoreEntry>,
+    ignore: Vec<RawIgnoreEntry>,
+}
+
+/// An entry as written, with `expires` still text so that a bad date gets
+/// its own message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIgnoreEntry {
+    id: Option<String>,
+    purl: Option<String>,
+    path: Option<String>,
+    expires: Option<String>,
+    statement: Option<String>,
 }
 
 /// One entry of the ignore file.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IgnoreEntry {
     pub id: Option<String>,
     pub purl: Option<String>,
@@ -104,17 +115,36 @@ impl IgnoreRules {
         let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
         let document: IgnoreDocument =
             serde_saphyr::from_str(&text).map_err(|e| error(format!("invalid YAML: {e}")))?;
-        for (index, entry) in document.ignore.iter().enumerate() {
-            if entry.id.is_none() && entry.purl.is_none() && entry.path.is_none() {
+        let mut entries = Vec::with_capacity(document.ignore.len());
+        for (index, raw) in document.ignore.into_iter().enumerate() {
+            if raw.id.is_none() && raw.purl.is_none() && raw.path.is_none() {
                 return Err(error(format!(
                     "entry {} names no id, purl or path; it would ignore every finding",
                     index + 1
                 )));
             }
+            let expires = match raw.expires {
+                Some(text) => Some(NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(
+                    |_| {
+                        error(format!(
+                            "entry {}: expires {text:?} is not a date; write it as YYYY-MM-DD",
+                            index + 1
+                        ))
+                    },
+                )?),
+                None => None,
+            };
+            entries.push(IgnoreEntry {
+                id: raw.id,
+                purl: raw.purl,
+                path: raw.path,
+                expires,
+                statement: raw.statement,
+            });
         }
         Ok(IgnoreRules {
             file: path.to_owned(),
-            entries: document.ignore,
+            entries,
         })
     }
 
@@ -130,11 +160,14 @@ impl IgnoreRules {
                 ));
             }
         }
+        let mut used = vec![false; self.entries.len()];
         for finding in findings.iter_mut().filter(|finding| finding.is_active()) {
-            let entry = self.entries.iter().find(|entry| {
+            let found = self.entries.iter().position(|entry| {
                 entry.expires.is_none_or(|expires| expires >= today) && matches(entry, finding)
             });
-            if let Some(entry) = entry {
+            if let Some(index) = found {
+                used[index] = true;
+                let entry = &self.entries[index];
                 finding.suppressed = Some(Suppression {
                     kind: SuppressionKind::IgnoreFile,
                     reason: entry
@@ -145,6 +178,16 @@ impl IgnoreRules {
                     vex_status: None,
                     justification: None,
                 });
+            }
+        }
+        for (entry, used) in self.entries.iter().zip(used) {
+            let expired = entry.expires.is_some_and(|expires| expires < today);
+            if !used && !expired {
+                warnings.push(format!(
+                    "{}: the ignore entry for {} matched no finding that was not already suppressed",
+                    self.file.display(),
+                    describe(entry)
+                ));
             }
         }
         warnings
@@ -199,6 +242,22 @@ mod tests {
         let path = dir.path().join(".rampartignore.yaml");
         std::fs::write(&path, "ignore:\n  - idd: CVE-2024-1\n").unwrap();
         assert!(IgnoreRules::load(&path).is_err());
+    }
+
+    #[test]
+    fn bad_date_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".rampartignore.yaml");
+        std::fs::write(
+            &path,
+            "ignore:\n  - id: CVE-2024-1\n    expires: tomorrow\n",
+        )
+        .unwrap();
+        let error = IgnoreRules::load(&path).unwrap_err();
+        assert!(
+            error.to_string().contains("write it as YYYY-MM-DD"),
+            "{error}"
+        );
     }
 
     #[test]

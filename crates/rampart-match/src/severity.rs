@@ -23,7 +23,7 @@ pub struct Candidate<'a> {
 /// severities and every record's.
 pub fn candidates<'a>(
     matched: &'a [(String, &'a [Severity])],
-    records: &'a [Advisory],
+    records: &[&'a Advisory],
 ) -> Vec<Candidate<'a>> {
     let mut all = Vec::new();
     for (source, severities) in matched {
@@ -35,7 +35,7 @@ pub fn candidates<'a>(
             });
         }
     }
-    for record in records {
+    for record in records.iter().copied() {
         for severity in &record.severities {
             all.push(Candidate {
                 record_source: &record.source,
@@ -162,7 +162,7 @@ mod tests {
             )],
             ..Advisory::default()
         };
-        let records = [nvd];
+        let records = [&nvd];
         let all = candidates(&matched, &records);
         let (rating, source, entries) = decide(&all);
         assert_eq!(rating, Rating::Low);
@@ -185,7 +185,7 @@ mod tests {
             ],
             ..Advisory::default()
         };
-        let records = [osv, nvd];
+        let records = [&osv, &nvd];
         let all = candidates(&[], &records);
         let (rating, _, _) = decide(&all);
         assert_eq!(rating, Rating::High);

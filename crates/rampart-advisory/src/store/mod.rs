@@ -108,10 +108,10 @@ pub enum StoreError {
         expected: u32,
     },
 
-    #[error("cannot access advisory database {path}: {source}")]
+    #[error("cannot access advisory database {path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     #[error("advisory database {path}: {operation} failed: {reason}")]
@@ -123,10 +123,28 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> StoreError {
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> StoreError {
         StoreError::Io {
             path: path.to_owned(),
-            source,
+            error,
+        }
+    }
+
+    /// Returns what is wrong, without the path and the advice, for messages
+    /// about another file (a database being imported).
+    pub fn reason(&self) -> String {
+        match self {
+            StoreError::Missing { .. } => "not found".to_owned(),
+            StoreError::NotADatabase { reason, .. } | StoreError::Corrupt { reason, .. } => {
+                reason.clone()
+            }
+            StoreError::SchemaVersion {
+                found, expected, ..
+            } => format!("schema version {found}, but this rampart reads version {expected}"),
+            StoreError::Io { error, .. } => error.to_string(),
+            StoreError::Backend {
+                operation, reason, ..
+            } => format!("{operation} failed: {reason}"),
         }
     }
 
