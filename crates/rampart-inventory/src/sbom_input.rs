@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::inventory::{Inventory, SourceInfo};
 use crate::package::{Distro, Location, Package, PackageType};
+use crate::purl::{self, PurlParts};
 
 /// Largest SBOM read, in bytes.
 const MAX_SBOM_BYTES: u64 = 512 * 1024 * 1024;
@@ -211,69 +212,6 @@ fn read_spdx(document: &Value, inventory: &mut Inventory, skipped: &mut usize) {
     }
 }
 
-/// The parts of a purl, with percent-escapes decoded.
-struct PurlParts {
-    purl_type: String,
-    namespace: Option<String>,
-    name: String,
-    version: Option<String>,
-    qualifiers: Vec<(String, String)>,
-}
-
-/// Splits a purl into type, namespace, name, version and qualifiers.
-fn split_purl(purl: &str) -> Option<PurlParts> {
-    let rest = purl.strip_prefix("pkg:")?;
-    let rest = rest.split('#').next().unwrap_or(rest);
-    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let (path, version) = match rest.rsplit_once('@') {
-        Some((path, version)) if !version.contains('/') => (path, Some(decode(version))),
-        _ => (rest, None),
-    };
-    let mut segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let purl_type = segments.remove(0).to_ascii_lowercase();
-    let name = decode(segments.pop()?);
-    let namespace = (!segments.is_empty()).then(|| {
-        segments
-            .iter()
-            .map(|segment| decode(segment))
-            .collect::<Vec<_>>()
-            .join("/")
-    });
-    let qualifiers = query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(key, value)| (key.to_ascii_lowercase(), decode(value)))
-        .collect();
-    Some(PurlParts {
-        purl_type,
-        namespace,
-        name,
-        version,
-        qualifiers,
-    })
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%'
-            && index + 2 < bytes.len()
-            && let Some(byte) = std::str::from_utf8(&bytes[index + 1..index + 3])
-                .ok()
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(byte);
-            index += 3;
-            continue;
-        }
-        out.push(bytes[index]);
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Builds a package from its purl, or `None` for a type rampart does not match.
 fn package_from_purl(purl: &str, locations: Vec<Location>) -> Option<Package> {
     let PurlParts {
@@ -282,7 +220,7 @@ fn package_from_purl(purl: &str, locations: Vec<Location>) -> Option<Package> {
         name,
         version,
         qualifiers,
-    } = split_purl(purl)?;
+    } = purl::parse(purl)?;
     let package_type = PackageType::from_purl_type(&purl_type)?;
     let version = version?;
     let qualifier = |key: &str| {
@@ -352,7 +290,7 @@ fn distro_from_qualifiers(packages: &[Package]) -> Option<Distro> {
         .iter()
         .filter(|package| package.package_type.is_os())
     {
-        if let Some(parts) = split_purl(&package.purl)
+        if let Some(parts) = purl::parse(&package.purl)
             && let Some((_, distro)) = parts.qualifiers.iter().find(|(key, _)| key == "distro")
         {
             *counts.entry(distro.clone()).or_default() += 1;

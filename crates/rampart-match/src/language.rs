@@ -2,6 +2,7 @@
 //! the package's purl type (purl specification, `PURL-TYPES.rst`).
 
 use rampart_advisory::Namespace;
+pub use rampart_inventory::purl::{PurlParts, parse as parse_purl};
 
 /// purl types and the OSV ecosystems that publish their advisories.
 const ECOSYSTEMS: [(&str, &str); 9] = [
@@ -15,61 +16,6 @@ const ECOSYSTEMS: [(&str, &str); 9] = [
     ("nuget", "NuGet"),
     ("hex", "Hex"),
 ];
-
-/// The parts of a purl that matching needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PurlParts {
-    pub purl_type: String,
-    pub namespace: Option<String>,
-    pub name: String,
-    pub version: Option<String>,
-}
-
-/// Parses `pkg:TYPE/NAMESPACE/NAME@VERSION?QUALIFIERS#SUBPATH`, decoding
-/// percent-escapes in each part. Returns `None` when the text is not a purl.
-pub fn parse_purl(purl: &str) -> Option<PurlParts> {
-    let rest = purl.strip_prefix("pkg:")?;
-    let rest = rest.split('#').next().unwrap_or(rest);
-    let rest = rest.split('?').next().unwrap_or(rest);
-    let (path, version) = match rest.rsplit_once('@') {
-        // An `@` inside the path is an npm scope only when percent-encoded,
-        // so the last `@` after the final `/` starts the version.
-        Some((path, version)) if !version.contains('/') => (path, Some(version)),
-        _ => (rest, None),
-    };
-    let mut segments = path.trim_matches('/').split('/');
-    let purl_type = segments.next()?.to_ascii_lowercase();
-    let segments: Vec<String> = segments.map(percent_decode).collect();
-    let (name, namespace) = segments.split_last()?;
-    if purl_type.is_empty() || name.is_empty() {
-        return None;
-    }
-    Some(PurlParts {
-        purl_type,
-        namespace: (!namespace.is_empty()).then(|| namespace.join("/")),
-        name: name.clone(),
-        version: version.map(percent_decode),
-    })
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%' && index + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).unwrap_or("");
-            if let Ok(byte) = u8::from_str_radix(hex, 16) {
-                decoded.push(byte);
-                index += 3;
-                continue;
-            }
-        }
-        decoded.push(bytes[index]);
-        index += 1;
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
-}
 
 /// Returns the namespace and the advisory package name of a language
 /// package's purl: `pkg:npm/%40babel/core` → (`npm`, `@babel/core`),

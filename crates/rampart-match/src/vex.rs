@@ -249,20 +249,8 @@ pub fn purl_covers(statement_purl: &str, package_purl: &str) -> bool {
     {
         return false;
     }
-    let qualifiers = |purl: &str| -> Vec<(String, String)> {
-        let query = purl
-            .split('#')
-            .next()
-            .and_then(|rest| rest.split_once('?'))
-            .map_or("", |(_, query)| query);
-        query
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(key, value)| (key.to_ascii_lowercase(), value.to_owned()))
-            .collect()
-    };
-    let wanted = qualifiers(statement_purl);
-    let present = qualifiers(package_purl);
+    let wanted = &rule.qualifiers;
+    let present = &target.qualifiers;
     wanted.iter().all(|pair| present.contains(pair))
 }
 
