@@ -159,6 +159,40 @@ fn real_records_found_by_package() {
     }
 }
 
+/// The in-place lookup keeps exactly what its selector selects, and the
+/// kept entries equal those of the owned lookup.
+#[test]
+fn in_place_lookup_matches_owned() {
+    let dir = TempDir::new().unwrap();
+    let records = real_records();
+    let expected = records.advisories.clone();
+    let (path, _) = build(&dir, records);
+    let database = Database::open(&path).unwrap();
+
+    for advisory in &expected {
+        for affected in &advisory.affected {
+            let owned = database
+                .affected(&affected.namespace, &affected.package)
+                .unwrap();
+            let all = database
+                .affected_matching(&affected.namespace, &affected.package, |entry| {
+                    Some(entry.ranges.len())
+                })
+                .unwrap();
+            let kept: Vec<_> = all.iter().map(|(entry, _)| entry.clone()).collect();
+            assert_eq!(kept, owned, "{}", advisory.id);
+            for (entry, range_count) in &all {
+                assert_eq!(*range_count, entry.affected.ranges.len());
+            }
+
+            let none = database
+                .affected_matching(&affected.namespace, &affected.package, |_| None::<()>)
+                .unwrap();
+            assert!(none.is_empty());
+        }
+    }
+}
+
 #[test]
 fn unknown_keys_are_empty() {
     let dir = TempDir::new().unwrap();

@@ -236,50 +236,55 @@ fn match_package(
         return Ok((Vec::new(), warnings));
     };
     let name = namespace.normalize_package(&key.name);
-    let entries = database.affected(namespace, &name)?;
 
-    let mut matches = Vec::new();
-    for record in entries {
-        let entry = &record.affected;
+    // Entries are evaluated as the store decodes them in place; only those
+    // that affect the installed version become owned records.
+    let selected = database.affected_matching(namespace, &name, |entry| {
         let (affected, fixed_version) = match entry.status {
-            Status::NotAffected | Status::Undetermined => continue,
+            Status::NotAffected | Status::Undetermined => return None,
             Status::NotFixed | Status::WontFix | Status::EndOfLife
                 if entry.ranges.is_empty() && entry.versions.is_empty() =>
             {
                 (true, None)
             }
             _ => {
-                let ranges = if key.epoch_known {
-                    entry.ranges.clone()
+                let evaluation = if key.epoch_known {
+                    evaluate(scheme, &key.version, &entry.ranges, &entry.versions)
                 } else {
-                    without_epochs(&entry.ranges)
+                    let ranges = without_epochs(&entry.ranges);
+                    evaluate(scheme, &key.version, &ranges, &entry.versions)
                 };
-                match evaluate(scheme, &key.version, &ranges, &entry.versions) {
+                match evaluation {
                     Ok(evaluation) => (evaluation.affected, evaluation.fixed_version),
                     Err(error) => {
                         warnings.push(format!(
                             "{} {} in {namespace}: {} {} not evaluated: {error}",
-                            key.name, key.version, record.source, record.id
+                            key.name, key.version, entry.source, entry.id
                         ));
-                        continue;
+                        return None;
                     }
                 }
             }
         };
         if !affected {
-            continue;
+            return None;
         }
         let status = match (entry.status, &fixed_version) {
             (Status::Affected | Status::Fixed, Some(_)) => Status::Fixed,
             (Status::Affected | Status::Fixed, None) => Status::NotFixed,
             (status, _) => status,
         };
-        matches.push(RawMatch {
+        Some((status, fixed_version))
+    })?;
+
+    let matches: Vec<RawMatch> = selected
+        .into_iter()
+        .map(|(record, (status, fixed_version))| RawMatch {
             record,
             status,
             fixed_version,
-        });
-    }
+        })
+        .collect();
     if !matches.is_empty() {
         debug!(package = %key.name, version = %key.version, %namespace, matches = matches.len(), "matched");
     }
@@ -288,7 +293,7 @@ fn match_package(
 
 /// Drops the epoch of every event version, for packages whose own epoch is
 /// unknown (see the RPM rules).
-fn without_epochs(ranges: &[Range]) -> Vec<Range> {
+fn without_epochs<S: AsRef<str>>(ranges: &[Range<S>]) -> Vec<Range> {
     let strip = |version: &str| match version.split_once(':') {
         Some((epoch, rest)) if epoch.chars().all(|c| c.is_ascii_digit()) => rest.to_owned(),
         _ => version.to_owned(),
@@ -301,10 +306,10 @@ fn without_epochs(ranges: &[Range]) -> Vec<Range> {
                 .events
                 .iter()
                 .map(|event| match event {
-                    Event::Introduced(v) => Event::Introduced(strip(v)),
-                    Event::Fixed(v) => Event::Fixed(strip(v)),
-                    Event::LastAffected(v) => Event::LastAffected(strip(v)),
-                    Event::Limit(v) => Event::Limit(strip(v)),
+                    Event::Introduced(v) => Event::Introduced(strip(v.as_ref())),
+                    Event::Fixed(v) => Event::Fixed(strip(v.as_ref())),
+                    Event::LastAffected(v) => Event::LastAffected(strip(v.as_ref())),
+                    Event::Limit(v) => Event::Limit(strip(v.as_ref())),
                 })
                 .collect(),
         })
@@ -505,7 +510,7 @@ mod tests {
 
     #[test]
     fn epochs_stripped_from_events() {
-        let ranges = vec![Range {
+        let ranges: Vec<Range> = vec![Range {
             range_type: RangeType::Ecosystem,
             events: vec![
                 Event::Introduced("0".into()),

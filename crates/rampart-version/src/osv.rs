@@ -25,28 +25,31 @@ pub enum RangeType {
     Git,
 }
 
-/// One event of an OSV range.
+/// One event of an OSV range. The version type is `String` for owned
+/// records and `&str` for entries decoded in place from the database.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Event {
-    Introduced(String),
-    Fixed(String),
-    LastAffected(String),
-    Limit(String),
+pub enum Event<S = String> {
+    Introduced(S),
+    Fixed(S),
+    LastAffected(S),
+    Limit(S),
 }
 
-impl Event {
+impl<S: AsRef<str>> Event<S> {
     fn version(&self) -> &str {
         match self {
-            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
+            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => {
+                v.as_ref()
+            }
         }
     }
 }
 
 /// One entry of `affected[].ranges`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Range {
+pub struct Range<S = String> {
     pub range_type: RangeType,
-    pub events: Vec<Event>,
+    pub events: Vec<Event<S>>,
 }
 
 /// The outcome of evaluating one `affected` entry for a version.
@@ -81,13 +84,16 @@ fn compare(
 }
 
 /// Orders events by version, with `introduced: "0"` first and `limit: "*"` last.
-fn sort_events(range: &Range, scheme: Scheme) -> Result<Vec<&Event>, VersionError> {
-    let mut events: Vec<&Event> = range.events.iter().collect();
+fn sort_events<S: AsRef<str>>(
+    range: &Range<S>,
+    scheme: Scheme,
+) -> Result<Vec<&Event<S>>, VersionError> {
+    let mut events: Vec<&Event<S>> = range.events.iter().collect();
     let mut failure = None;
     events.sort_by(|a, b| {
-        let rank = |e: &Event| match e {
-            Event::Introduced(v) if v == "0" => Some(Ordering::Less),
-            Event::Limit(v) if v == "*" => Some(Ordering::Greater),
+        let rank = |e: &Event<S>| match e {
+            Event::Introduced(v) if v.as_ref() == "0" => Some(Ordering::Less),
+            Event::Limit(v) if v.as_ref() == "*" => Some(Ordering::Greater),
             _ => None,
         };
         match (rank(a), rank(b)) {
@@ -107,12 +113,16 @@ fn sort_events(range: &Range, scheme: Scheme) -> Result<Vec<&Event>, VersionErro
     }
 }
 
-fn before_limits(range: &Range, scheme: Scheme, version: &str) -> Result<bool, VersionError> {
+fn before_limits<S: AsRef<str>>(
+    range: &Range<S>,
+    scheme: Scheme,
+    version: &str,
+) -> Result<bool, VersionError> {
     let limits: Vec<&str> = range
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Limit(v) => Some(v.as_str()),
+            Event::Limit(v) => Some(v.as_ref()),
             _ => None,
         })
         .collect();
@@ -129,14 +139,14 @@ fn before_limits(range: &Range, scheme: Scheme, version: &str) -> Result<bool, V
 
 /// Evaluates whether `version` is affected by one `affected` entry, given its
 /// ranges and explicit versions list. ECOSYSTEM ranges use `scheme`.
-pub fn evaluate(
+pub fn evaluate<S: AsRef<str>, V: AsRef<str>>(
     scheme: Scheme,
     version: &str,
-    ranges: &[Range],
-    versions: &[String],
+    ranges: &[Range<S>],
+    versions: &[V],
 ) -> Result<Evaluation, VersionError> {
     let mut evaluation = Evaluation {
-        affected: versions.iter().any(|listed| listed == version),
+        affected: versions.iter().any(|listed| listed.as_ref() == version),
         ..Evaluation::default()
     };
 
@@ -155,19 +165,21 @@ pub fn evaluate(
             let order = |bound: &str| compare(range.range_type, scheme, version, bound);
             match event {
                 Event::Introduced(bound) => {
+                    let bound = bound.as_ref();
                     if bound == "0" || order(bound)? != Ordering::Less {
                         vulnerable = true;
                     }
                 }
                 Event::Fixed(bound) => {
+                    let bound = bound.as_ref();
                     if order(bound)? != Ordering::Less {
                         vulnerable = false;
                     } else if vulnerable && fixed_above.is_none() {
-                        fixed_above = Some(bound.clone());
+                        fixed_above = Some(bound.to_owned());
                     }
                 }
                 Event::LastAffected(bound) => {
-                    if order(bound)? == Ordering::Greater {
+                    if order(bound.as_ref())? == Ordering::Greater {
                         vulnerable = false;
                     }
                 }
@@ -203,7 +215,9 @@ mod tests {
     }
 
     fn affected(scheme: Scheme, version: &str, ranges: &[Range]) -> bool {
-        evaluate(scheme, version, ranges, &[]).unwrap().affected
+        evaluate::<String, String>(scheme, version, ranges, &[])
+            .unwrap()
+            .affected
     }
 
     #[test]
@@ -297,7 +311,7 @@ mod tests {
                 ],
             ),
         ];
-        let evaluation = evaluate(Scheme::Pep440, "2.1", &ranges, &[]).unwrap();
+        let evaluation = evaluate::<String, String>(Scheme::Pep440, "2.1", &ranges, &[]).unwrap();
         assert!(evaluation.affected);
         assert_eq!(evaluation.skipped_git_ranges, 1);
         assert_eq!(evaluation.fixed_version.as_deref(), Some("2.5"));
@@ -305,7 +319,8 @@ mod tests {
 
     #[test]
     fn versions_list_and_limits() {
-        let listed = evaluate(Scheme::Pep440, "1.4", &[], &["1.4".to_owned()]).unwrap();
+        let listed =
+            evaluate::<String, String>(Scheme::Pep440, "1.4", &[], &["1.4".to_owned()]).unwrap();
         assert!(listed.affected);
 
         let limited = [range(
@@ -332,6 +347,6 @@ mod tests {
             RangeType::Semver,
             &[("introduced", "0"), ("fixed", "not-a-version")],
         )];
-        assert!(evaluate(Scheme::Semver, "1.0.0", &ranges, &[]).is_err());
+        assert!(evaluate::<String, String>(Scheme::Semver, "1.0.0", &ranges, &[]).is_err());
     }
 }

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 
 use chrono::NaiveDate;
-use rampart_version::osv::Range;
+use rampart_version::osv::{Event, Range};
 use serde::{Deserialize, Serialize};
 use zstd::zstd_safe::{CCtx, CDict, DCtx, DDict};
 
@@ -74,6 +74,121 @@ impl StoredEntry {
             },
         }
     }
+}
+
+/// A severity decoded in place, with the encoding of [`Severity`].
+#[derive(Deserialize)]
+pub(crate) struct SeverityView<'a> {
+    #[serde(borrow)]
+    pub source: &'a str,
+    pub kind: crate::SeverityKind,
+    #[serde(borrow)]
+    pub vector: Option<&'a str>,
+    pub score: Option<f32>,
+    pub rating: crate::Rating,
+}
+
+impl SeverityView<'_> {
+    fn to_owned_severity(&self) -> Severity {
+        Severity {
+            source: self.source.to_owned(),
+            kind: self.kind,
+            vector: self.vector.map(str::to_owned),
+            score: self.score,
+            rating: self.rating,
+        }
+    }
+}
+
+/// An affected entry decoded in place from the decompressed value, with the
+/// encoding of [`StoredEntry`]: its strings borrow the value's bytes, so a
+/// lookup that keeps few of its entries allocates only for those.
+#[derive(Deserialize)]
+pub struct EntryView<'a> {
+    #[serde(borrow)]
+    pub source: &'a str,
+    #[serde(borrow)]
+    pub id: &'a str,
+    #[serde(borrow)]
+    pub aliases: Vec<&'a str>,
+    #[serde(borrow)]
+    pub ranges: Vec<Range<&'a str>>,
+    #[serde(borrow)]
+    pub versions: Vec<&'a str>,
+    pub status: Status,
+    #[serde(borrow)]
+    pub urgency: Option<&'a str>,
+    #[serde(borrow)]
+    severities: Vec<SeverityView<'a>>,
+}
+
+impl EntryView<'_> {
+    /// Converts the entry into the owned form [`Database::affected`] returns.
+    ///
+    /// [`Database::affected`]: super::Database::affected
+    pub fn to_package_advisory(
+        &self,
+        namespace: &Namespace,
+        package: &str,
+    ) -> super::PackageAdvisory {
+        let ranges = self
+            .ranges
+            .iter()
+            .map(|range| Range {
+                range_type: range.range_type,
+                events: range
+                    .events
+                    .iter()
+                    .map(|event| match event {
+                        Event::Introduced(v) => Event::Introduced((*v).to_owned()),
+                        Event::Fixed(v) => Event::Fixed((*v).to_owned()),
+                        Event::LastAffected(v) => Event::LastAffected((*v).to_owned()),
+                        Event::Limit(v) => Event::Limit((*v).to_owned()),
+                    })
+                    .collect(),
+            })
+            .collect();
+        super::PackageAdvisory {
+            source: self.source.to_owned(),
+            id: self.id.to_owned(),
+            aliases: self
+                .aliases
+                .iter()
+                .map(|alias| (*alias).to_owned())
+                .collect(),
+            affected: AffectedPackage {
+                namespace: namespace.clone(),
+                package: package.to_owned(),
+                ranges,
+                versions: self.versions.iter().map(|v| (*v).to_owned()).collect(),
+                status: self.status,
+                urgency: self.urgency.map(str::to_owned),
+                severities: self
+                    .severities
+                    .iter()
+                    .map(SeverityView::to_owned_severity)
+                    .collect(),
+            },
+        }
+    }
+}
+
+/// Decodes the entries of an `affected` row one by one in place and passes
+/// each to `visit`.
+pub(crate) fn visit_entries(
+    raw: &[u8],
+    mut visit: impl FnMut(&EntryView<'_>),
+) -> Result<(), String> {
+    let mut rest = raw;
+    let (count, tail) = postcard::take_from_bytes::<u64>(rest).map_err(|e| e.to_string())?;
+    rest = tail;
+    for _ in 0..count {
+        let (entry, tail) =
+            postcard::take_from_bytes::<EntryView<'_>>(rest).map_err(|e| e.to_string())?;
+        visit(&entry);
+        rest = tail;
+    }
+    Ok(())
 }
 
 /// Decodes the value of an `affected` row straight into the lookup's

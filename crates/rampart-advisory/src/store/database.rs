@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use zstd::zstd_safe::DDict;
 
 use crate::store::backend::{BackendReader, Table};
-use crate::store::codec::{self, StoredEpss};
+use crate::store::codec::{self, EntryView, StoredEpss};
 use crate::store::metadata::Metadata;
 use crate::store::{
     Backend, FORMAT_MAGIC, PackageAdvisory, SCHEMA_VERSION, StoreError, key, sqlite,
@@ -137,6 +137,39 @@ impl Database {
             }
             None => Ok(Vec::new()),
         }
+    }
+
+    /// Looks a package up like [`Database::affected`], but decodes each entry
+    /// in place and passes it to `select`; only the entries for which
+    /// `select` returns a value are converted to owned records. This is the
+    /// lookup the matcher uses: evaluating versions needs no owned strings,
+    /// and most entries of a package do not affect the installed version.
+    pub fn affected_matching<T>(
+        &self,
+        namespace: &Namespace,
+        package: &str,
+        mut select: impl FnMut(&EntryView<'_>) -> Option<T>,
+    ) -> Result<Vec<(PackageAdvisory, T)>, StoreError> {
+        let mut selected = Vec::new();
+        let mut outcome = Ok(());
+        self.reader.visit(
+            Table::Affected,
+            &key::encode(&[namespace.as_str(), package]),
+            &mut |value| {
+                outcome =
+                    codec::with_decoded_value(value, self.affected_dictionary.as_ref(), |raw| {
+                        codec::visit_entries(raw, |entry| {
+                            if let Some(result) = select(entry) {
+                                selected
+                                    .push((entry.to_package_advisory(namespace, package), result));
+                            }
+                        })
+                    })
+                    .and_then(|result| result);
+            },
+        )?;
+        outcome.map_err(|reason| self.corrupt_value("package index entry", reason))?;
+        Ok(selected)
     }
 
     /// Returns the advisories of every source whose id or one of whose
