@@ -380,8 +380,8 @@ fn build_finding(
         let records = database.advisories(id)?;
         records_cache.insert(id.to_owned(), records);
     }
-    // Records about other packages (a DLA that fixed the same CVE in
-    // python2.7) must not lend their text or rating to this finding: only
+    // Records about other packages, such as a DLA that fixed the same CVE in
+    // python2.7, must not lend their text or rating to this finding. Only
     // the matched records, package-neutral ones (NVD, CVE 5) and records
     // that name this package in this namespace are used.
     let matched: BTreeSet<(&str, &str)> = group

@@ -140,9 +140,9 @@ impl Database {
     }
 
     /// Looks a package up like [`Database::affected`], but decodes each entry
-    /// in place and passes it to `select`; only the entries for which
-    /// `select` returns a value are converted to owned records. This is the
-    /// lookup the matcher uses: evaluating versions needs no owned strings,
+    /// in place and passes it to `select`. Only the entries for which
+    /// `select` returns a value are converted to owned records. The matcher
+    /// uses this lookup because evaluating versions needs no owned strings,
     /// and most entries of a package do not affect the installed version.
     pub fn affected_matching<T>(
         &self,
