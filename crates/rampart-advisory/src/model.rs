@@ -147,7 +147,7 @@ impl Status {
         Status::Undetermined,
     ];
 
-    /// The status as reports and `--ignore-status` spell it.
+    /// Returns the status as reports and `--ignore-status` spell it.
     pub fn name(self) -> &'static str {
         match self {
             Status::Affected => "affected",
@@ -187,7 +187,7 @@ impl FromStr for Status {
 /// One severity statement of one source.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Severity {
-    /// Who rated it: `nvd`, `debian`, `ghsa`, or the feed's name.
+    /// The rater: `nvd`, `debian`, `ghsa`, or the feed's name.
     pub source: String,
     pub kind: SeverityKind,
     /// The CVSS vector string, when the rating is a CVSS vector.

@@ -35,7 +35,7 @@ fn info_json(cache: &Path) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-/// The feed files of a small but complete build, one per format.
+/// Returns the feed files of a small but complete build, one per format.
 fn fixture_feeds() -> Vec<PathBuf> {
     let root = fixtures();
     [
@@ -339,7 +339,7 @@ fn unknown_feed_name_rejected() {
     assert!(text(&output.stderr).contains("unknown feed \"nvdd\""));
 }
 
-/// The inputs of the kill test: the whole advisory corpus when it is
+/// Returns the inputs of the kill test: the whole advisory corpus when it is
 /// beside the repository (a build of several seconds), else the fixtures.
 fn kill_test_inputs() -> Vec<PathBuf> {
     match rampart_testkit::corpus_dir() {

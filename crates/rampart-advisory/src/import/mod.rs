@@ -53,7 +53,7 @@ impl FeedKind {
         FeedKind::Epss,
     ];
 
-    /// The feed's name in logs and in `db info`.
+    /// Returns the feed's name as logs and `db info` show it.
     pub fn name(self) -> &'static str {
         match self {
             FeedKind::Osv => "osv",

@@ -37,7 +37,7 @@ pub struct ScanReport {
     pub warnings: Vec<String>,
 }
 
-/// Which database a scan used, so two reports can be compared.
+/// The identity of the database a scan used, so two reports can be compared.
 #[derive(Clone, Debug, Serialize)]
 pub struct DatabaseIdentity {
     pub built_at: DateTime<Utc>,
