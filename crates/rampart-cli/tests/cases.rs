@@ -52,7 +52,7 @@ fn check_layer_case(case: &Path, expected: &serde_json::Value, failures: &mut Ve
     )
     .unwrap();
     let squashed = image.squash(&SquashOptions {
-        capture: &|_| false,
+        capture: &|_, _| rampart_image::Capture::Skip,
         limits: Limits::default(),
         progress: None,
     });

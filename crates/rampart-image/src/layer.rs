@@ -20,9 +20,27 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 
-/// Decides from an image path (absolute, e.g. `/var/lib/dpkg/status`) whether
-/// a file's content must be kept in memory.
-pub type CaptureFn = dyn Fn(&str) -> bool + Send + Sync;
+/// Turns the whole content of a file into the small record a cataloger
+/// keeps (for example the module list of a Go binary). Receives the image
+/// path and the content; `None` keeps nothing.
+pub type Extractor = fn(&str, &[u8]) -> Option<Vec<u8>>;
+
+/// What to keep of one regular file while layers stream.
+#[derive(Clone, Copy, Debug)]
+pub enum Capture {
+    /// Nothing but the metadata.
+    Skip,
+    /// The whole content, for package databases and manifests.
+    Content,
+    /// Only the extractor's output. The content is read into memory, handed
+    /// to the extractor and dropped, so large binaries and archives never
+    /// stay in the filesystem view.
+    Extract(Extractor),
+}
+
+/// Decides from an image path (absolute, e.g. `/var/lib/dpkg/status`) and
+/// the file's mode what to keep of a regular file.
+pub type CaptureFn = dyn Fn(&str, u32) -> Capture + Send + Sync;
 
 /// Receives the number of compressed bytes read, for progress display.
 pub type ProgressFn = dyn Fn(u64) + Send + Sync;
@@ -88,6 +106,31 @@ pub(crate) struct DecodeContext<'a> {
     pub hash_in_background: bool,
     pub entries_seen: AtomicU64,
     pub captured_bytes: AtomicU64,
+}
+
+impl DecodeContext<'_> {
+    /// Adds `size` bytes to the content kept in memory, failing once the
+    /// total crosses the limit.
+    fn count_captured(
+        &self,
+        size: u64,
+        spec: &LayerSpec,
+        raw_path: &str,
+    ) -> std::result::Result<(), WalkError> {
+        let total = self.captured_bytes.fetch_add(size, Ordering::Relaxed) + size;
+        if total > self.limits.max_captured_total {
+            return Err(WalkError::Image(ImageError::LimitExceeded {
+                image: spec.image.to_owned(),
+                layer: spec.name.clone(),
+                reason: format!(
+                    "package metadata files exceed {} bytes in total (at {raw_path:?})",
+                    self.limits.max_captured_total
+                ),
+                option: "--max-metadata-size",
+            }));
+        }
+        Ok(())
+    }
 }
 
 /// Counts decompressed bytes and stops the stream when a limit is crossed.
@@ -378,32 +421,39 @@ fn walk_tar<R: Read>(
         let kind = match entry_type {
             tar::EntryType::Directory => EntryKind::Directory,
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
-                let should_capture =
-                    size <= limits.max_captured_file && (context.capture)(&format!("/{path}"));
-                let content = if should_capture {
-                    let total = context.captured_bytes.fetch_add(size, Ordering::Relaxed) + size;
-                    if total > limits.max_captured_total {
-                        return Err(WalkError::Image(ImageError::LimitExceeded {
-                            image: spec.image.to_owned(),
-                            layer: spec.name.clone(),
-                            reason: format!(
-                                "package metadata files exceed {} bytes in total (at {raw_path:?})",
-                                limits.max_captured_total
-                            ),
-                            option: "--max-metadata-size",
-                        }));
-                    }
-                    // Read straight into the shared buffer: converting a Vec
-                    // into an Arc<[u8]> would copy it and double the peak.
-                    // A `repeat_n` iterator has a trusted length, so the Arc
-                    // is allocated once at its final size.
-                    let mut buffer: Arc<[u8]> = std::iter::repeat_n(0u8, size as usize).collect();
-                    let slice = Arc::get_mut(&mut buffer)
-                        .ok_or_else(|| io::Error::other("buffer is shared"))?;
-                    entry.read_exact(slice)?;
-                    Some(buffer)
+                let capture = if size <= limits.max_captured_file {
+                    (context.capture)(&format!("/{path}"), mode)
                 } else {
-                    None
+                    Capture::Skip
+                };
+                let content = match capture {
+                    Capture::Skip => None,
+                    Capture::Content => {
+                        context.count_captured(size, spec, &raw_path)?;
+                        // Read straight into the shared buffer: converting a Vec
+                        // into an Arc<[u8]> would copy it and double the peak.
+                        // A `repeat_n` iterator has a trusted length, so the Arc
+                        // is allocated once at its final size.
+                        let mut buffer: Arc<[u8]> =
+                            std::iter::repeat_n(0u8, size as usize).collect();
+                        let slice = Arc::get_mut(&mut buffer)
+                            .ok_or_else(|| io::Error::other("buffer is shared"))?;
+                        entry.read_exact(slice)?;
+                        Some(buffer)
+                    }
+                    Capture::Extract(extractor) => {
+                        let mut buffer = Vec::with_capacity(size as usize);
+                        (&mut entry).take(size).read_to_end(&mut buffer)?;
+                        let extracted = extractor(&format!("/{path}"), &buffer);
+                        drop(buffer);
+                        match extracted {
+                            Some(record) => {
+                                context.count_captured(record.len() as u64, spec, &raw_path)?;
+                                Some(Arc::from(record))
+                            }
+                            None => None,
+                        }
+                    }
                 };
                 EntryKind::Regular { content }
             }

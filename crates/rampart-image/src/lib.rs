@@ -19,7 +19,7 @@ mod squash;
 pub use digest::Digest;
 pub use error::{ImageError, Result};
 pub use fs::{FileData, FileInfo, FileKind, FileVersion, Filesystem, LayerIndex, ReadError};
-pub use layer::{CaptureFn, ProgressFn};
+pub use layer::{Capture, CaptureFn, Extractor, ProgressFn};
 pub use limits::Limits;
 pub use source::{Image, ImageConfig, ImageReference, Layer, OpenOptions, Platform, SourceKind};
 pub use squash::{LayerSummary, SquashOptions, Squashed};

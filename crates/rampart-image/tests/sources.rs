@@ -1,7 +1,12 @@
 //! Image sources, layer squashing and bad input, on images built in the test.
 
-use rampart_image::{FileKind, Image, ImageError, Limits, OpenOptions, SquashOptions, Squashed};
+use rampart_image::{Capture, FileKind, Image, ImageError, Limits, OpenOptions, SquashOptions, Squashed};
 use rampart_testkit::*;
+
+/// Keeps the content of every file.
+fn capture_all(_: &str, _: u32) -> Capture {
+    Capture::Content
+}
 
 fn open(reference: &str) -> Result<Image, ImageError> {
     Image::open(reference, &OpenOptions::default())
@@ -55,6 +60,39 @@ fn oci_layout_gzip_layer() {
         squashed.layers[0].diff_id.to_string(),
         sha256(&base_layer().tar)
     );
+}
+
+/// Keeps the first word of executables and nothing of other files.
+fn first_word(_: &str, content: &[u8]) -> Option<Vec<u8>> {
+    content.split(|b| *b == b' ').next().map(<[u8]>::to_vec)
+}
+
+#[test]
+fn extractor_output_replaces_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = TestLayer::gzip(&[
+        Entry::Executable("usr/bin/tool", b"ELF and more bytes".to_vec()),
+        file("etc/notes", "plain text"),
+    ]);
+    let layout = oci_layout(dir.path(), "img", &[layer]);
+    let image = open(&format!("oci-dir:{}", layout.display())).unwrap();
+    let rule = |_: &str, mode: u32| {
+        if mode & 0o111 != 0 {
+            Capture::Extract(first_word)
+        } else {
+            Capture::Skip
+        }
+    };
+    let squashed = image
+        .squash(&SquashOptions {
+            capture: &rule,
+            limits: Limits::default(),
+            progress: None,
+        })
+        .unwrap();
+    assert_eq!(text(&squashed, "/usr/bin/tool"), "ELF");
+    assert_eq!(squashed.fs.stat("/usr/bin/tool").unwrap().size, 18);
+    assert!(squashed.fs.read("/etc/notes").is_err());
 }
 
 #[test]

@@ -21,6 +21,19 @@ pub fn wants_content(path: &str) -> bool {
     os::RELEASE_FILES.contains(&path) || CATALOGERS.iter().any(|cataloger| cataloger.wants(path))
 }
 
+/// The capture rule handed to the image squash: the whole content of the
+/// files a cataloger reads, and the extractor's output for binaries and
+/// archives.
+pub fn capture_rule(path: &str, mode: u32) -> rampart_image::Capture {
+    if wants_content(path) {
+        return rampart_image::Capture::Content;
+    }
+    CATALOGERS
+        .iter()
+        .find_map(|cataloger| cataloger.extractor(path, mode))
+        .map_or(rampart_image::Capture::Skip, rampart_image::Capture::Extract)
+}
+
 /// Runs OS detection and every cataloger over a squashed filesystem and
 /// returns the packages sorted, with the warnings of all catalogers.
 pub fn catalog(fs: &Filesystem) -> (Option<Distro>, Vec<Package>, Vec<String>) {
@@ -44,6 +57,12 @@ pub fn catalog(fs: &Filesystem) -> (Option<Distro>, Vec<Package>, Vec<String>) {
         packages.extend(output.packages);
         warnings.extend(output.warnings);
     }
+    let (folded, duplicates) = catalog::reconcile::reconcile(&mut packages);
+    tracing::debug!(
+        folded,
+        duplicates,
+        "dropped language packages owned by OS packages and declared packages found installed"
+    );
     packages.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     (distro, packages, warnings)
 }
@@ -115,7 +134,7 @@ pub fn inventory_image(
     progress: Option<&rampart_image::ProgressFn>,
 ) -> rampart_image::Result<Inventory> {
     let options = rampart_image::SquashOptions {
-        capture: &wants_content,
+        capture: &capture_rule,
         limits,
         progress,
     };

@@ -114,9 +114,41 @@ pub struct Package {
     /// Absolute paths of the files the package owns, where the database lists them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
+    /// Whether the package is only declared by a lock file or manifest, not
+    /// found installed. A declared package that is also installed in the
+    /// image is reported once, as installed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub declared: bool,
+    /// Where a language package came from when that is not its ecosystem's
+    /// registry: `path` for a local path dependency, `git+URL` for a git
+    /// dependency. Such a package has no registry identity, so it is never
+    /// matched against registry advisories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_source: Option<String>,
 }
 
 impl Package {
+    /// A package with the given identity and no other facts.
+    pub fn new(package_type: PackageType, name: &str, version: &str, purl: String) -> Package {
+        Package {
+            package_type,
+            name: name.to_owned(),
+            version: version.to_owned(),
+            epoch: None,
+            architecture: None,
+            source_name: None,
+            source_version: None,
+            licenses: Vec::new(),
+            maintainer: None,
+            purl,
+            locations: Vec::new(),
+            introduced_in_layer: None,
+            files: Vec::new(),
+            declared: false,
+            local_source: None,
+        }
+    }
+
     /// A key that identifies the package within one image: purl plus the
     /// first location, so the same package found in two places stays two entries.
     pub fn sort_key(&self) -> (PackageType, &str, &str, &str, &str) {

@@ -265,6 +265,8 @@ fn package_from_purl(purl: &str, locations: Vec<Location>) -> Option<Package> {
         locations,
         introduced_in_layer: None,
         files: Vec::new(),
+        declared: false,
+        local_source: None,
     })
 }
 

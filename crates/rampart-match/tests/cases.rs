@@ -63,6 +63,8 @@ fn package(package_type: PackageType, name: &str, version: &str, purl: &str) -> 
         locations: Vec::new(),
         introduced_in_layer: None,
         files: Vec::new(),
+        declared: false,
+        local_source: None,
     }
 }
 

@@ -445,6 +445,8 @@ mod tests {
             locations: Vec::new(),
             introduced_in_layer: None,
             files: Vec::new(),
+            declared: false,
+            local_source: None,
         };
         expression.to_spdx(&LicenseRefs::from_packages([&package]))
     }
@@ -608,6 +610,8 @@ mod tests {
             locations: Vec::new(),
             introduced_in_layer: None,
             files: Vec::new(),
+            declared: false,
+            local_source: None,
         };
         let refs = LicenseRefs::from_packages([&package]);
         let first = refs.id_for("GPL 2");

@@ -75,6 +75,8 @@ fn package(spec: PackageSpec<'_>) -> Package {
         }],
         introduced_in_layer: Some(layer.to_owned()),
         files: Vec::new(),
+        declared: false,
+        local_source: None,
     }
 }
 

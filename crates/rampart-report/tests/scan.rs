@@ -79,6 +79,8 @@ fn deb(name: &str, version: &str, source: &str) -> Package {
         }],
         introduced_in_layer: Some(BASE_LAYER.to_owned()),
         files: Vec::new(),
+        declared: false,
+        local_source: None,
     }
 }
 

@@ -11,6 +11,8 @@ use sha2::{Digest as _, Sha256};
 /// One tar entry of a test layer.
 pub enum Entry {
     File(&'static str, Vec<u8>),
+    /// A regular file with mode 0755.
+    Executable(&'static str, Vec<u8>),
     Dir(&'static str),
     Symlink(&'static str, &'static str),
     Hardlink(&'static str, &'static str),
@@ -31,9 +33,10 @@ pub fn tar(entries: &[Entry]) -> Vec<u8> {
         header.set_uid(0);
         header.set_gid(0);
         match entry {
-            Entry::File(path, content) => {
+            Entry::File(path, content) | Entry::Executable(path, content) => {
+                let mode = if matches!(entry, Entry::Executable(..)) { 0o755 } else { 0o644 };
                 header.set_entry_type(tar::EntryType::Regular);
-                header.set_mode(0o644);
+                header.set_mode(mode);
                 header.set_size(content.len() as u64);
                 builder
                     .append_data(&mut header, path, content.as_slice())
@@ -238,11 +241,6 @@ pub fn docker_archive(path: &Path, layers: &[TestLayer], docker25: bool) {
     let manifest = serde_json::json!([{"Config": config_name, "RepoTags": ["example/app:1.0"], "Layers": names}]);
     add("manifest.json", &serde_json::to_vec(&manifest).unwrap());
     builder.finish().unwrap();
-}
-
-/// Content captured by every test squash.
-pub fn capture_all(_: &str) -> bool {
-    true
 }
 
 /// The OCI layouts of the shared image corpus, by folder name.

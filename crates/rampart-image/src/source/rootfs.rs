@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{BlobKey, Image, ImageReference, Layer, SourceKind, Store};
 use crate::error::{ImageError, Result};
 use crate::fs::{FileKind, Filesystem};
-use crate::layer::CaptureFn;
+use crate::layer::{Capture, CaptureFn};
 use crate::limits::Limits;
 
 pub(crate) fn open_directory(reference: &ImageReference) -> Result<Image> {
@@ -114,8 +114,26 @@ pub(crate) fn walk_directory(
                 )
             } else if file_type.is_file() {
                 let size = metadata.len();
-                let content = if size <= limits.max_captured_file && capture(&format!("/{path}")) {
-                    captured += size;
+                let capture_rule = if size <= limits.max_captured_file {
+                    capture(&format!("/{path}"), mode)
+                } else {
+                    Capture::Skip
+                };
+                let content = match capture_rule {
+                    Capture::Skip => None,
+                    Capture::Content => {
+                        let bytes = std::fs::read(&host_path)
+                            .map_err(|e| ImageError::io(&host_path, e))?;
+                        Some(bytes)
+                    }
+                    Capture::Extract(extractor) => {
+                        let bytes = std::fs::read(&host_path)
+                            .map_err(|e| ImageError::io(&host_path, e))?;
+                        extractor(&format!("/{path}"), &bytes)
+                    }
+                };
+                if let Some(bytes) = &content {
+                    captured += bytes.len() as u64;
                     if captured > limits.max_captured_total {
                         return Err(ImageError::LimitExceeded {
                             image: image.to_owned(),
@@ -127,12 +145,8 @@ pub(crate) fn walk_directory(
                             option: "--max-metadata-size",
                         });
                     }
-                    let bytes =
-                        std::fs::read(&host_path).map_err(|e| ImageError::io(&host_path, e))?;
-                    Some(Arc::from(bytes))
-                } else {
-                    None
-                };
+                }
+                let content = content.map(Arc::from);
                 fs.add_entry(&path, FileKind::Regular, mode, size, 0, content)
             } else {
                 fs.add_entry(&path, FileKind::Special, mode, 0, 0, None)

@@ -159,6 +159,8 @@ impl Cataloger for ApkCataloger {
                 locations: vec![location.clone()],
                 introduced_in_layer: introduced,
                 files: record.files,
+                declared: false,
+                local_source: None,
             });
         }
     }

@@ -238,6 +238,8 @@ impl DpkgCataloger {
             locations: vec![context.location(database)],
             introduced_in_layer: introduced,
             files,
+            declared: false,
+            local_source: None,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod apk;
 pub mod debian_copyright;
 pub mod dpkg;
 mod history;
+pub mod reconcile;
 pub mod rpm;
 
 use rampart_image::Filesystem;
@@ -21,6 +22,24 @@ pub struct CatalogContext<'a> {
 }
 
 impl CatalogContext<'_> {
+    /// The captured files whose content is the output of `cataloger`'s
+    /// extractor, as (path, extract) pairs in path order.
+    pub fn extracts(&self, cataloger: &dyn Cataloger) -> Vec<(String, std::sync::Arc<[u8]>)> {
+        let mut found = Vec::new();
+        self.fs.walk(|info| {
+            if info.kind != rampart_image::FileKind::Regular || !info.captured {
+                return;
+            }
+            if crate::wants_content(&info.path) || cataloger.extractor(&info.path, info.mode).is_none() {
+                return;
+            }
+            if let Ok(Some(data)) = self.fs.read(&info.path) {
+                found.push((info.path.clone(), data.content));
+            }
+        });
+        found
+    }
+
     /// The location of a file: its path and the diff_id of the layer that
     /// last wrote it.
     pub fn location(&self, path: &str) -> Location {
@@ -71,6 +90,15 @@ pub trait Cataloger: Sync {
     /// is needed. Called for every regular file while layers stream, so it
     /// must be cheap.
     fn wants(&self, path: &str) -> bool;
+
+    /// The extractor for a file whose content is too large to keep (a
+    /// binary or an archive): the squash hands the content to it and keeps
+    /// only its output. Called only for files no cataloger `wants`, so a
+    /// cataloger can tell its extracts by calling this again with the path
+    /// and mode. Called for every regular file, so it must be cheap.
+    fn extractor(&self, _path: &str, _mode: u32) -> Option<rampart_image::Extractor> {
+        None
+    }
 
     /// Reads the packages from the squashed filesystem.
     fn catalog(&self, context: &CatalogContext, output: &mut CatalogOutput);

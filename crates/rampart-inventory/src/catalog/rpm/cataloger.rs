@@ -79,6 +79,8 @@ pub fn package_from_header(
         locations: vec![context.location(database)],
         introduced_in_layer: introduced,
         files: header.files.clone(),
+        declared: false,
+        local_source: None,
     }
 }
 
