@@ -4,6 +4,7 @@
 //! format, with filters, an ignore file, VEX, `--fail-on` and SBOM input.
 //! The corpus tier scans the real Debian images and Syft's SBOMs of them.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -456,4 +457,96 @@ fn corpus_polyglot_sbom_language_findings() {
         .map(|finding| finding["fixed_version"].as_str().unwrap())
         .collect();
     assert_eq!(jinja.len(), 2, "{jinja:?}");
+}
+
+/// Runs `scripts/osv-reference.py`, an independent matcher written with
+/// Python's `packaging` and a SemVer comparison, over Syft's SBOM of the
+/// polyglot image and the OSV records of PyPI, Go and crates.io. Returns
+/// the record ids per purl, or `None` when Python lacks `packaging` or
+/// PyYAML outside CI.
+fn osv_reference(corpus: &Path) -> Option<BTreeMap<String, BTreeSet<String>>> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/osv-reference.py");
+    let osv = corpus.join("advisories/osv");
+    let output = Command::new("python3")
+        .arg(&script)
+        .arg(corpus.join("reference/syft/polyglot-app.cdx.json"))
+        .args(["pypi", "go", "crates-io"].map(|name| osv.join(name)))
+        .output();
+    let output = match output {
+        Ok(output) if output.status.success() => output,
+        other => {
+            let detail = match other {
+                Ok(output) => text(&output.stderr),
+                Err(error) => error.to_string(),
+            };
+            assert!(
+                std::env::var_os("RAMPART_REQUIRE_CORPUS").is_none(),
+                "osv-reference.py failed (pip install packaging pyyaml): {detail}"
+            );
+            eprintln!("skipping the OSV reference comparison: {detail}");
+            return None;
+        }
+    };
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+/// The OSV record ids of each language package's findings, keyed by purl
+/// without qualifiers or subpath.
+fn language_records(report: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut records: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for finding in report["findings"].as_array().unwrap() {
+        let purl = finding["package"]["purl"].as_str().unwrap();
+        if !["pkg:pypi/", "pkg:golang/", "pkg:cargo/"]
+            .iter()
+            .any(|prefix| purl.starts_with(prefix))
+        {
+            continue;
+        }
+        let purl = purl.split(['?', '#']).next().unwrap().to_owned();
+        let ids = finding["advisories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|advisory| advisory["id"].as_str().unwrap().to_owned());
+        records.entry(purl).or_default().extend(ids);
+    }
+    records
+}
+
+/// The polyglot image scanned directly and through Syft's SBOM reports
+/// exactly the OSV records the independent reference computes for each
+/// PyPI, Go and crates.io package.
+#[test]
+fn corpus_polyglot_matches_osv_reference() {
+    let Some(corpus) = corpus_dir() else {
+        return;
+    };
+    let Some(reference) = osv_reference(&corpus) else {
+        return;
+    };
+    let reference: BTreeMap<String, BTreeSet<String>> = reference
+        .into_iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .collect();
+    let total: usize = reference.values().map(BTreeSet::len).sum();
+    assert!(total > 50, "the reference found only {total} records");
+
+    let (cache, work) = corpus_setup(&corpus);
+    let layout = corpus.join("images/polyglot-app");
+    let sbom = corpus.join("reference/syft/polyglot-app.cdx.json");
+    for target in [
+        format!("sbom:{}", sbom.display()),
+        format!("oci-dir:{}", layout.display()),
+    ] {
+        let output = rampart(cache.path(), work.path(), &["scan", &target, "-o", "json"]);
+        assert!(output.status.success(), "{target}: {}", text(&output.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let found = language_records(&report);
+        for (purl, ids) in &reference {
+            assert_eq!(found.get(purl), Some(ids), "{target}: {purl}");
+        }
+        for purl in found.keys() {
+            assert!(reference.contains_key(purl), "{target}: unexpected findings for {purl}");
+        }
+    }
 }

@@ -140,7 +140,13 @@ fn read_cyclonedx(document: &Value, inventory: &mut Inventory, skipped: &mut usi
             })
             .collect();
         match package_from_purl(purl, locations_from_properties(&properties)) {
-            Some(package) => inventory.packages.push(package),
+            Some(mut package) => {
+                package.declared = properties.get("rampart:package:declared") == Some(&"true");
+                package.local_source = properties
+                    .get("rampart:package:localSource")
+                    .map(|source| (*source).to_owned());
+                inventory.packages.push(package);
+            }
             None => *skipped += 1,
         }
     }

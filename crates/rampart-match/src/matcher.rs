@@ -200,6 +200,11 @@ fn target_of(package: &Package, os_namespace: Option<&Namespace>) -> Option<(Nam
         let key = (rules.match_key)(package);
         return Some((namespace.clone(), key));
     }
+    // A path or git dependency shares only its name with the registry
+    // package, so registry advisories say nothing about it.
+    if package.local_source.is_some() {
+        return None;
+    }
     let parts = parse_purl(&package.purl)?;
     let (namespace, name) = namespace_for_purl(&parts)?;
     Some((

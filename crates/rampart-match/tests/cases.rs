@@ -373,3 +373,31 @@ fn case_folder_gives_no_records() {
         build_database(&temp.path().join("x.db"), &[FeedInput::local(&dir)], None).unwrap_err();
     assert!(error.to_string().contains("gave no records"), "{error}");
 }
+
+/// A path or git dependency named like a registry crate is not matched
+/// against that crate's advisories; the registry crate of the same name
+/// and version is.
+#[test]
+fn local_source_package_not_matched() {
+    let namespace = Namespace::ecosystem("crates.io");
+    let advisory = Advisory {
+        id: "RUSTSEC-2000-0001".to_owned(),
+        source: "case".to_owned(),
+        affected: vec![AffectedPackage::fixed_in(namespace, "smallvec", "1.0.0")],
+        ..Advisory::default()
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let database = database(temp.path(), vec![advisory]);
+
+    let registry = package(PackageType::Rust, "smallvec", "0.6.13", "pkg:cargo/smallvec@0.6.13");
+    let mut path_dependency = registry.clone();
+    path_dependency.local_source = Some("path".to_owned());
+    let mut git_dependency = registry.clone();
+    git_dependency.local_source = Some("git+https://example.invalid/smallvec#0123abc".to_owned());
+
+    for (local, expected) in [(path_dependency, 0), (git_dependency, 0), (registry, 1)] {
+        let outcome =
+            match_inventory(&database, &inventory(None, vec![local]), chrono::Utc::now()).unwrap();
+        assert_eq!(outcome.findings.len(), expected);
+    }
+}

@@ -443,6 +443,12 @@ fn package_properties(package: &Package) -> Vec<Property> {
     if let Some(source_version) = &package.source_version {
         properties.push(property("rampart:package:sourceVersion", source_version));
     }
+    if package.declared {
+        properties.push(property("rampart:package:declared", "true"));
+    }
+    if let Some(local_source) = &package.local_source {
+        properties.push(property("rampart:package:localSource", local_source));
+    }
     properties
 }
 
