@@ -6,6 +6,7 @@ pub mod apk;
 pub mod debian_copyright;
 pub mod dpkg;
 mod history;
+pub mod python;
 pub mod reconcile;
 pub mod rpm;
 
@@ -105,8 +106,12 @@ pub trait Cataloger: Sync {
 }
 
 /// Every cataloger, in the order they run.
-pub static CATALOGERS: &[&dyn Cataloger] =
-    &[&apk::ApkCataloger, &dpkg::DpkgCataloger, &rpm::RpmCataloger];
+pub static CATALOGERS: &[&dyn Cataloger] = &[
+    &apk::ApkCataloger,
+    &dpkg::DpkgCataloger,
+    &rpm::RpmCataloger,
+    &python::PythonCataloger,
+];
 
 /// Splits `text` into lines, accepting `\n` and `\r\n`.
 pub(crate) fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
