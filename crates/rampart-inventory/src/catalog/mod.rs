@@ -4,11 +4,16 @@
 
 pub mod apk;
 pub mod debian_copyright;
+pub mod dotnet;
 pub mod dpkg;
 mod history;
+pub mod java;
+pub mod npm;
+pub mod php;
 pub mod python;
 pub mod reconcile;
 pub mod rpm;
+pub mod ruby;
 
 use rampart_image::Filesystem;
 
@@ -111,6 +116,11 @@ pub static CATALOGERS: &[&dyn Cataloger] = &[
     &dpkg::DpkgCataloger,
     &rpm::RpmCataloger,
     &python::PythonCataloger,
+    &npm::NpmCataloger,
+    &java::JavaArchiveCataloger,
+    &ruby::RubyCataloger,
+    &php::PhpCataloger,
+    &dotnet::DotnetCataloger,
 ];
 
 /// Splits `text` into lines, accepting `\n` and `\r\n`.
