@@ -3,9 +3,12 @@
 //! adding a module and a line in [`CATALOGERS`].
 
 pub mod apk;
+pub mod binary;
+pub mod cargo_lock;
 pub mod debian_copyright;
 pub mod dotnet;
 pub mod dpkg;
+pub mod go_mod;
 mod history;
 pub mod java;
 pub mod npm;
@@ -121,6 +124,11 @@ pub static CATALOGERS: &[&dyn Cataloger] = &[
     &ruby::RubyCataloger,
     &php::PhpCataloger,
     &dotnet::DotnetCataloger,
+    &go_mod::GoModCataloger,
+    &cargo_lock::CargoLockCataloger,
+    // Last: its extractor takes every executable, so catalogers with an
+    // extractor for particular names (archives) must come before it.
+    &binary::BinaryCataloger,
 ];
 
 /// Splits `text` into lines, accepting `\n` and `\r\n`.
