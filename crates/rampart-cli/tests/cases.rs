@@ -148,10 +148,7 @@ fn check_rpm_source_mapping(case: &Path, expected: &serde_json::Value, failures:
     let headers: serde_json::Value =
         serde_json::from_slice(&std::fs::read(case.join("rpm-headers.json")).unwrap()).unwrap();
     let fs = rampart_image::Filesystem::new(Vec::new());
-    let context = CatalogContext {
-        fs: &fs,
-        distro: None,
-    };
+    let context = CatalogContext::new(&fs, None);
     for mapping in expected["source_mapping"].as_array().into_iter().flatten() {
         let binary = mapping["binary"].as_str().unwrap();
         let Some(fields) = headers["packages"]

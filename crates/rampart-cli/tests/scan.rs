@@ -539,14 +539,21 @@ fn corpus_polyglot_matches_osv_reference() {
         format!("oci-dir:{}", layout.display()),
     ] {
         let output = rampart(cache.path(), work.path(), &["scan", &target, "-o", "json"]);
-        assert!(output.status.success(), "{target}: {}", text(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{target}: {}",
+            text(&output.stderr)
+        );
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         let found = language_records(&report);
         for (purl, ids) in &reference {
             assert_eq!(found.get(purl), Some(ids), "{target}: {purl}");
         }
         for purl in found.keys() {
-            assert!(reference.contains_key(purl), "{target}: unexpected findings for {purl}");
+            assert!(
+                reference.contains_key(purl),
+                "{target}: unexpected findings for {purl}"
+            );
         }
     }
 }

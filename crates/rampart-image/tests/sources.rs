@@ -1,6 +1,8 @@
 //! Image sources, layer squashing and bad input, on images built in the test.
 
-use rampart_image::{Capture, FileKind, Image, ImageError, Limits, OpenOptions, SquashOptions, Squashed};
+use rampart_image::{
+    Capture, FileKind, Image, ImageError, Limits, OpenOptions, SquashOptions, Squashed,
+};
 use rampart_testkit::*;
 
 /// Keeps the content of every file.

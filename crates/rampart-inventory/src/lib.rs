@@ -31,7 +31,10 @@ pub fn capture_rule(path: &str, mode: u32) -> rampart_image::Capture {
     CATALOGERS
         .iter()
         .find_map(|cataloger| cataloger.extractor(path, mode))
-        .map_or(rampart_image::Capture::Skip, rampart_image::Capture::Extract)
+        .map_or(
+            rampart_image::Capture::Skip,
+            rampart_image::Capture::Extract,
+        )
 }
 
 /// Runs OS detection and every cataloger over a squashed filesystem and
@@ -39,10 +42,7 @@ pub fn capture_rule(path: &str, mode: u32) -> rampart_image::Capture {
 pub fn catalog(fs: &Filesystem) -> (Option<Distro>, Vec<Package>, Vec<String>) {
     let mut warnings = Vec::new();
     let distro = os::detect(fs, &mut warnings);
-    let context = CatalogContext {
-        fs,
-        distro: distro.as_ref(),
-    };
+    let context = CatalogContext::new(fs, distro.as_ref());
 
     let mut packages = Vec::new();
     for cataloger in CATALOGERS {

@@ -157,7 +157,10 @@ fn syft_language_packages(path: &PathBuf) -> Vec<(String, String)> {
         let Some(purl) = component["purl"].as_str() else {
             continue;
         };
-        if ["pkg:apk/", "pkg:deb/", "pkg:rpm/"].iter().any(|os| purl.starts_with(os)) {
+        if ["pkg:apk/", "pkg:deb/", "pkg:rpm/"]
+            .iter()
+            .any(|os| purl.starts_with(os))
+        {
             continue;
         }
         let location = component["properties"]
@@ -193,7 +196,11 @@ fn corpus_language_packages_match_syft() {
         .unwrap();
         let inventory =
             rampart_inventory::inventory_image(&image, Limits::default(), None).unwrap();
-        assert!(inventory.warnings.is_empty(), "{name}: {:?}", inventory.warnings);
+        assert!(
+            inventory.warnings.is_empty(),
+            "{name}: {:?}",
+            inventory.warnings
+        );
         let os_files: BTreeSet<&str> = inventory
             .packages
             .iter()
@@ -209,7 +216,9 @@ fn corpus_language_packages_match_syft() {
         assert_eq!(ours.len(), expected_count, "{name}: {ours:#?}");
 
         let mut syft = BTreeSet::new();
-        for (purl, location) in syft_language_packages(&corpus.join(format!("reference/syft/{name}.cdx.json"))) {
+        for (purl, location) in
+            syft_language_packages(&corpus.join(format!("reference/syft/{name}.cdx.json")))
+        {
             if location == "/app/node/package.json" {
                 // The application's manifest, not a dependency.
                 continue;

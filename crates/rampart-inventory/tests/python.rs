@@ -414,10 +414,7 @@ fn catalog_python(layout: &Path) -> CatalogOutput {
         progress: None,
     };
     let squashed = image.squash(&options).unwrap();
-    let context = CatalogContext {
-        fs: &squashed.fs,
-        distro: None,
-    };
+    let context = CatalogContext::new(&squashed.fs, None);
     let mut output = CatalogOutput::default();
     PythonCataloger.catalog(&context, &mut output);
     output

@@ -389,7 +389,12 @@ fn local_source_package_not_matched() {
     let temp = tempfile::tempdir().unwrap();
     let database = database(temp.path(), vec![advisory]);
 
-    let registry = package(PackageType::Rust, "smallvec", "0.6.13", "pkg:cargo/smallvec@0.6.13");
+    let registry = package(
+        PackageType::Rust,
+        "smallvec",
+        "0.6.13",
+        "pkg:cargo/smallvec@0.6.13",
+    );
     let mut path_dependency = registry.clone();
     path_dependency.local_source = Some("path".to_owned());
     let mut git_dependency = registry.clone();

@@ -34,7 +34,11 @@ pub fn tar(entries: &[Entry]) -> Vec<u8> {
         header.set_gid(0);
         match entry {
             Entry::File(path, content) | Entry::Executable(path, content) => {
-                let mode = if matches!(entry, Entry::Executable(..)) { 0o755 } else { 0o644 };
+                let mode = if matches!(entry, Entry::Executable(..)) {
+                    0o755
+                } else {
+                    0o644
+                };
                 header.set_entry_type(tar::EntryType::Regular);
                 header.set_mode(mode);
                 header.set_size(content.len() as u64);

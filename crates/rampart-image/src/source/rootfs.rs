@@ -122,13 +122,13 @@ pub(crate) fn walk_directory(
                 let content = match capture_rule {
                     Capture::Skip => None,
                     Capture::Content => {
-                        let bytes = std::fs::read(&host_path)
-                            .map_err(|e| ImageError::io(&host_path, e))?;
+                        let bytes =
+                            std::fs::read(&host_path).map_err(|e| ImageError::io(&host_path, e))?;
                         Some(bytes)
                     }
                     Capture::Extract(extractor) => {
-                        let bytes = std::fs::read(&host_path)
-                            .map_err(|e| ImageError::io(&host_path, e))?;
+                        let bytes =
+                            std::fs::read(&host_path).map_err(|e| ImageError::io(&host_path, e))?;
                         extractor(&format!("/{path}"), &bytes)
                     }
                 };

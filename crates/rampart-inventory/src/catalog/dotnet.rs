@@ -168,20 +168,6 @@ pub fn nuget_purl(name: &str, version: &str) -> String {
     purl::build("nuget", None, name, version, &[])
 }
 
-/// Lists the captured files this cataloger reads, in path order.
-fn captured_paths(context: &CatalogContext, cataloger: &dyn Cataloger) -> Vec<String> {
-    let mut paths = Vec::new();
-    context.fs.walk(|info| {
-        if info.kind == rampart_image::FileKind::Regular
-            && info.captured
-            && cataloger.wants(&info.path)
-        {
-            paths.push(info.path.clone());
-        }
-    });
-    paths
-}
-
 impl Cataloger for DotnetCataloger {
     fn name(&self) -> &'static str {
         "dotnet"
@@ -192,8 +178,8 @@ impl Cataloger for DotnetCataloger {
     }
 
     fn catalog(&self, context: &CatalogContext, output: &mut CatalogOutput) {
-        for path in captured_paths(context, self) {
-            let data = match context.fs.read(&path) {
+        for path in context.wanted_paths(self) {
+            let data = match context.fs.read(path) {
                 Ok(Some(data)) => data,
                 Ok(None) => continue,
                 Err(error) => {

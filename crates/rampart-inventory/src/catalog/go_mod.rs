@@ -302,18 +302,8 @@ impl Cataloger for GoModCataloger {
     }
 
     fn catalog(&self, context: &CatalogContext, output: &mut CatalogOutput) {
-        let mut paths = Vec::new();
-        context.fs.walk(|info| {
-            if info.kind == rampart_image::FileKind::Regular
-                && info.captured
-                && self.wants(&info.path)
-            {
-                paths.push(info.path.clone());
-            }
-        });
-
-        for path in paths {
-            let data = match context.fs.read(&path) {
+        for path in context.wanted_paths(self) {
+            let data = match context.fs.read(path) {
                 Ok(Some(data)) => data,
                 Ok(None) => continue,
                 Err(error) => {
@@ -326,7 +316,7 @@ impl Cataloger for GoModCataloger {
             for problem in problems {
                 output.warnings.push(format!("{path}: {problem}"));
             }
-            let location = context.location(&path);
+            let location = context.location(path);
             for mut package in packages(&go_mod) {
                 package.locations.push(location.clone());
                 output.packages.push(package);

@@ -24,28 +24,73 @@ use crate::package::{Distro, Location, Package};
 
 pub(crate) use history::introduced_in;
 
+/// A regular file whose content (or extract) the squash kept.
+#[derive(Clone, Debug)]
+pub struct CapturedFile {
+    /// Absolute path inside the image.
+    pub path: String,
+    pub mode: u32,
+}
+
 /// The input of a cataloger.
 pub struct CatalogContext<'a> {
     pub fs: &'a Filesystem,
     pub distro: Option<&'a Distro>,
+    /// Every captured regular file, in path order, listed once for all
+    /// catalogers instead of one walk of the whole tree each.
+    captured: Vec<CapturedFile>,
+}
+
+impl<'a> CatalogContext<'a> {
+    /// Lists the captured files of `fs` for the catalogers.
+    pub fn new(fs: &'a Filesystem, distro: Option<&'a Distro>) -> Self {
+        let mut captured = Vec::new();
+        fs.walk(|info| {
+            if info.kind == rampart_image::FileKind::Regular && info.captured {
+                captured.push(CapturedFile {
+                    path: info.path.clone(),
+                    mode: info.mode,
+                });
+            }
+        });
+        CatalogContext {
+            fs,
+            distro,
+            captured,
+        }
+    }
 }
 
 impl CatalogContext<'_> {
+    /// Every captured regular file, in path order.
+    pub fn captured_files(&self) -> &[CapturedFile] {
+        &self.captured
+    }
+
+    /// The paths of the captured files whose whole content `cataloger`
+    /// wants, in path order.
+    pub fn wanted_paths(&self, cataloger: &dyn Cataloger) -> Vec<&str> {
+        self.captured
+            .iter()
+            .map(|file| file.path.as_str())
+            .filter(|path| cataloger.wants(path))
+            .collect()
+    }
+
     /// The captured files whose content is the output of `cataloger`'s
     /// extractor, as (path, extract) pairs in path order.
     pub fn extracts(&self, cataloger: &dyn Cataloger) -> Vec<(String, std::sync::Arc<[u8]>)> {
         let mut found = Vec::new();
-        self.fs.walk(|info| {
-            if info.kind != rampart_image::FileKind::Regular || !info.captured {
-                return;
+        for file in &self.captured {
+            if crate::wants_content(&file.path)
+                || cataloger.extractor(&file.path, file.mode).is_none()
+            {
+                continue;
             }
-            if crate::wants_content(&info.path) || cataloger.extractor(&info.path, info.mode).is_none() {
-                return;
+            if let Ok(Some(data)) = self.fs.read(&file.path) {
+                found.push((file.path.clone(), data.content));
             }
-            if let Ok(Some(data)) = self.fs.read(&info.path) {
-                found.push((info.path.clone(), data.content));
-            }
-        });
+        }
         found
     }
 

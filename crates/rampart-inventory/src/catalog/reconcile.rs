@@ -84,7 +84,8 @@ mod tests {
     #[test]
     fn os_owned_language_package_is_folded() {
         let mut os = package(PackageType::Deb, "python3-pip", "/var/lib/dpkg/status");
-        os.files.push("/usr/lib/python3/dist-packages/pip-1.0.dist-info/METADATA".into());
+        os.files
+            .push("/usr/lib/python3/dist-packages/pip-1.0.dist-info/METADATA".into());
         let pip = package(
             PackageType::Python,
             "pip",
@@ -103,15 +104,28 @@ mod tests {
 
     #[test]
     fn declared_and_installed_is_reported_once() {
-        let installed = package(PackageType::Npm, "lodash", "/app/node_modules/lodash/package.json");
+        let installed = package(
+            PackageType::Npm,
+            "lodash",
+            "/app/node_modules/lodash/package.json",
+        );
         let mut declared = package(PackageType::Npm, "lodash", "/app/package-lock.json");
         declared.declared = true;
         let mut only_declared = package(PackageType::Npm, "minimist", "/app/package-lock.json");
         only_declared.declared = true;
         let mut packages = vec![installed, declared, only_declared];
         assert_eq!(reconcile(&mut packages), (0, 1));
-        let paths: Vec<&str> = packages.iter().map(|p| p.locations[0].path.as_str()).collect();
-        assert_eq!(paths, ["/app/node_modules/lodash/package.json", "/app/package-lock.json"]);
+        let paths: Vec<&str> = packages
+            .iter()
+            .map(|p| p.locations[0].path.as_str())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "/app/node_modules/lodash/package.json",
+                "/app/package-lock.json"
+            ]
+        );
         assert_eq!(packages[1].name, "minimist");
     }
 }

@@ -514,20 +514,6 @@ fn parse_spec_line(text: &str) -> Option<(&str, &str, Option<&str>)> {
     valid.then_some((name, version, platform))
 }
 
-/// Lists the captured files this cataloger reads, in path order.
-fn captured_paths(context: &CatalogContext, cataloger: &dyn Cataloger) -> Vec<String> {
-    let mut paths = Vec::new();
-    context.fs.walk(|info| {
-        if info.kind == rampart_image::FileKind::Regular
-            && info.captured
-            && cataloger.wants(&info.path)
-        {
-            paths.push(info.path.clone());
-        }
-    });
-    paths
-}
-
 fn gem_purl(name: &str, version: &str, platform: Option<&str>) -> String {
     purl::build("gem", None, name, version, &[("platform", platform)])
 }
@@ -589,8 +575,8 @@ impl Cataloger for RubyCataloger {
     }
 
     fn catalog(&self, context: &CatalogContext, output: &mut CatalogOutput) {
-        for path in captured_paths(context, self) {
-            let data = match context.fs.read(&path) {
+        for path in context.wanted_paths(self) {
+            let data = match context.fs.read(path) {
                 Ok(Some(data)) => data,
                 Ok(None) => continue,
                 Err(error) => {
@@ -598,7 +584,7 @@ impl Cataloger for RubyCataloger {
                     continue;
                 }
             };
-            if is_gemfile_lock(&path) {
+            if is_gemfile_lock(path) {
                 Self::catalog_lock(context, &data.path, &data.content, output);
             } else {
                 Self::catalog_gemspec(context, &data.path, &data.content, output);

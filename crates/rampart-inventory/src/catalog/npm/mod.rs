@@ -339,16 +339,13 @@ impl Cataloger for NpmCataloger {
     fn catalog(&self, context: &CatalogContext, output: &mut CatalogOutput) {
         let mut manifests = Vec::new();
         let mut locks = Vec::new();
-        context.fs.walk(|info| {
-            if info.kind != rampart_image::FileKind::Regular || !info.captured {
-                return;
+        for file in context.captured_files() {
+            if is_installed_manifest(&file.path) {
+                manifests.push(file.path.clone());
+            } else if let Some(kind) = lock_kind(&file.path) {
+                locks.push((file.path.clone(), kind));
             }
-            if is_installed_manifest(&info.path) {
-                manifests.push(info.path.clone());
-            } else if let Some(kind) = lock_kind(&info.path) {
-                locks.push((info.path.clone(), kind));
-            }
-        });
+        }
 
         for path in &manifests {
             self.catalog_manifest(context, path, output);

@@ -167,14 +167,11 @@ impl Cataloger for PythonCataloger {
 
     fn catalog(&self, context: &CatalogContext, output: &mut CatalogOutput) {
         let mut files: Vec<(String, PythonFile)> = Vec::new();
-        context.fs.walk(|info| {
-            if info.kind != rampart_image::FileKind::Regular {
-                return;
+        for file in context.captured_files() {
+            if let Some(kind) = classify(&file.path).filter(|k| *k != PythonFile::Companion) {
+                files.push((file.path.clone(), kind));
             }
-            if let Some(kind) = classify(&info.path).filter(|k| *k != PythonFile::Companion) {
-                files.push((info.path.clone(), kind));
-            }
-        });
+        }
 
         let mut installed = Vec::new();
         let mut declared = Vec::new();

@@ -192,10 +192,7 @@ mod tests {
             version_id: Some("8.3".to_owned()),
             ..Distro::default()
         };
-        let context = CatalogContext {
-            fs: &fs,
-            distro: Some(&distro),
-        };
+        let context = CatalogContext::new(&fs, Some(&distro));
 
         let errno = package_from_header(
             &context,
