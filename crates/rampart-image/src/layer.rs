@@ -359,6 +359,10 @@ fn walk_tar<R: Read>(
 ) -> Result<Vec<LayerEntry>, WalkError> {
     let mut archive = tar::Archive::new(stream);
     let mut entries = Vec::new();
+    // Content handed to extractors. NOTE: it keeps the size of the largest
+    // extracted file until the layer is done, so peak memory grows with the
+    // largest binary or archive in the image.
+    let mut scratch: Vec<u8> = Vec::new();
     let limits = context.limits;
 
     for entry in archive.entries()? {
@@ -442,10 +446,16 @@ fn walk_tar<R: Read>(
                         Some(buffer)
                     }
                     Capture::Extract(extractor) => {
-                        let mut buffer = Vec::with_capacity(size as usize);
-                        (&mut entry).take(size).read_to_end(&mut buffer)?;
-                        let extracted = extractor(&format!("/{path}"), &buffer);
-                        drop(buffer);
+                        // The scratch buffer is reused for every extracted
+                        // file of the layer and only grows, so each read
+                        // lands in memory that is already mapped and
+                        // initialised.
+                        let size = size as usize;
+                        if scratch.len() < size {
+                            scratch.resize(size, 0);
+                        }
+                        entry.read_exact(&mut scratch[..size])?;
+                        let extracted = extractor(&format!("/{path}"), &scratch[..size]);
                         match extracted {
                             Some(record) => {
                                 context.count_captured(record.len() as u64, spec, &raw_path)?;
