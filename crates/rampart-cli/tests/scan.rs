@@ -557,3 +557,62 @@ fn corpus_polyglot_matches_osv_reference() {
         }
     }
 }
+
+/// A Cargo.lock with a registry crate and a path dependency of the same
+/// name: only the registry crate is matched, both when the image is
+/// scanned and when its CycloneDX SBOM is, because the SBOM carries the
+/// local source.
+#[test]
+fn path_dependency_not_matched_through_sbom() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let record = fixtures().join("osv/crates-io/RUSTSEC-2016-0001.json");
+    let output = rampart(
+        cache.path(),
+        work.path(),
+        &["db", "build", "--from", record.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    let root = work.path().join("rootfs");
+    std::fs::create_dir_all(root.join("app")).unwrap();
+    std::fs::write(
+        root.join("app/Cargo.lock"),
+        "version = 3\n\n\
+         [[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"openssl 0.7.0\", \"openssl 0.8.0\"]\n\n\
+         [[package]]\nname = \"openssl\"\nversion = \"0.7.0\"\n\
+         source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n\
+         [[package]]\nname = \"openssl\"\nversion = \"0.8.0\"\n",
+    )
+    .unwrap();
+    let image = format!("dir:{}", root.display());
+    let sbom = work.path().join("app.cdx.json");
+    let output = rampart(
+        cache.path(),
+        work.path(),
+        &[
+            "sbom",
+            &image,
+            "-o",
+            &format!("cyclonedx-json={}", sbom.display()),
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    for target in [image, format!("sbom:{}", sbom.display())] {
+        let output = rampart(cache.path(), work.path(), &["scan", &target, "-o", "json"]);
+        assert!(
+            output.status.success(),
+            "{target}: {}",
+            text(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let matched: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|finding| finding["package"]["version"].as_str().unwrap())
+            .collect();
+        assert_eq!(matched, ["0.7.0"], "{target}");
+    }
+}
