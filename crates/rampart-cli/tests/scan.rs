@@ -559,9 +559,9 @@ fn corpus_polyglot_matches_osv_reference() {
 }
 
 /// A Cargo.lock with a registry crate and a path dependency of the same
-/// name: only the registry crate is matched, both when the image is
-/// scanned and when its CycloneDX SBOM is, because the SBOM carries the
-/// local source.
+/// name: only the registry crate is matched, whether the image is scanned
+/// or its CycloneDX or SPDX SBOM is, because both SBOMs carry the local
+/// source and the location.
 #[test]
 fn path_dependency_not_matched_through_sbom() {
     let cache = tempfile::tempdir().unwrap();
@@ -586,7 +586,8 @@ fn path_dependency_not_matched_through_sbom() {
     )
     .unwrap();
     let image = format!("dir:{}", root.display());
-    let sbom = work.path().join("app.cdx.json");
+    let cyclonedx = work.path().join("app.cdx.json");
+    let spdx = work.path().join("app.spdx.json");
     let output = rampart(
         cache.path(),
         work.path(),
@@ -594,12 +595,18 @@ fn path_dependency_not_matched_through_sbom() {
             "sbom",
             &image,
             "-o",
-            &format!("cyclonedx-json={}", sbom.display()),
+            &format!("cyclonedx-json={}", cyclonedx.display()),
+            "-o",
+            &format!("spdx-json={}", spdx.display()),
         ],
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
 
-    for target in [image, format!("sbom:{}", sbom.display())] {
+    for target in [
+        image,
+        format!("sbom:{}", cyclonedx.display()),
+        format!("sbom:{}", spdx.display()),
+    ] {
         let output = rampart(cache.path(), work.path(), &["scan", &target, "-o", "json"]);
         assert!(
             output.status.success(),
@@ -614,5 +621,10 @@ fn path_dependency_not_matched_through_sbom() {
             .map(|finding| finding["package"]["version"].as_str().unwrap())
             .collect();
         assert_eq!(matched, ["0.7.0"], "{target}");
+        assert_eq!(
+            report["findings"][0]["package"]["locations"][0]["path"], "/app/Cargo.lock",
+            "{target}"
+        );
+        assert_eq!(report["warnings"], serde_json::json!([]), "{target}");
     }
 }

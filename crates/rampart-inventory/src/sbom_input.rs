@@ -10,7 +10,7 @@
 //! present. Components without a purl of a known type are skipped and
 //! counted in the inventory's warnings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::Value;
@@ -57,7 +57,7 @@ pub fn inventory_from_sbom(path: &Path) -> Result<Inventory, SbomInputError> {
         },
         ..Inventory::default()
     };
-    let mut skipped = 0usize;
+    let mut skipped: Vec<String> = Vec::new();
     if document.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
         read_cyclonedx(&document, &mut inventory, &mut skipped);
     } else if document.get("spdxVersion").is_some() {
@@ -72,9 +72,17 @@ pub fn inventory_from_sbom(path: &Path) -> Result<Inventory, SbomInputError> {
     if inventory.distro.is_none() {
         inventory.distro = distro_from_qualifiers(&inventory.packages);
     }
-    if skipped > 0 {
+    if !skipped.is_empty() {
+        let shown: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();
+        let more = match skipped.len() - shown.len() {
+            0 => String::new(),
+            rest => format!(" and {rest} more"),
+        };
         inventory.warnings.push(format!(
-            "{skipped} component(s) without a purl of a package type rampart matches were skipped"
+            "{} component(s) were not matched because they have no purl, a purl type rampart does \
+             not match, or no version: {}{more}",
+            skipped.len(),
+            shown.join(", ")
         ));
     }
     inventory
@@ -83,7 +91,7 @@ pub fn inventory_from_sbom(path: &Path) -> Result<Inventory, SbomInputError> {
     Ok(inventory)
 }
 
-fn read_cyclonedx(document: &Value, inventory: &mut Inventory, skipped: &mut usize) {
+fn read_cyclonedx(document: &Value, inventory: &mut Inventory, skipped: &mut Vec<String>) {
     if let Some(component) = document.pointer("/metadata/component") {
         if let Some(name) = component.get("name").and_then(Value::as_str) {
             inventory.source.name = name.to_owned();
@@ -124,7 +132,7 @@ fn read_cyclonedx(document: &Value, inventory: &mut Inventory, skipped: &mut usi
             continue;
         }
         let Some(purl) = component.get("purl").and_then(Value::as_str) else {
-            *skipped += 1;
+            skipped.push(component_name(component));
             continue;
         };
         let properties: BTreeMap<&str, &str> = component
@@ -147,9 +155,18 @@ fn read_cyclonedx(document: &Value, inventory: &mut Inventory, skipped: &mut usi
                     .map(|source| (*source).to_owned());
                 inventory.packages.push(package);
             }
-            None => *skipped += 1,
+            None => skipped.push(purl.to_owned()),
         }
     }
+}
+
+/// The name of a component or package, for a warning.
+fn component_name(component: &Value) -> String {
+    component
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("(unnamed)")
+        .to_owned()
 }
 
 fn locations_from_properties(properties: &BTreeMap<&str, &str>) -> Vec<Location> {
@@ -168,18 +185,51 @@ fn locations_from_properties(properties: &BTreeMap<&str, &str>) -> Vec<Location>
     locations
 }
 
-fn read_spdx(document: &Value, inventory: &mut Inventory, skipped: &mut usize) {
+fn read_spdx(document: &Value, inventory: &mut Inventory, skipped: &mut Vec<String>) {
     if let Some(name) = document.get("name").and_then(Value::as_str) {
         inventory.source.name = name.to_owned();
     }
     let empty = Vec::new();
+    let mut described: BTreeSet<&str> = document
+        .get("documentDescribes")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty)
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for relationship in document
+        .get("relationships")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty)
+    {
+        let field = |name: &str| relationship.get(name).and_then(Value::as_str);
+        if field("spdxElementId") == Some("SPDXRef-DOCUMENT")
+            && field("relationshipType") == Some("DESCRIBES")
+            && let Some(target) = field("relatedSpdxElement")
+        {
+            described.insert(target);
+        }
+    }
     for package in document
         .get("packages")
         .and_then(Value::as_array)
         .unwrap_or(&empty)
     {
-        if package.get("primaryPackagePurpose").and_then(Value::as_str) == Some("OPERATING-SYSTEM")
-        {
+        // SPDX 2.3 JSON spells the purposes with `_`, the tag-value
+        // format with `-`; both appear in the wild.
+        let purpose = package
+            .get("primaryPackagePurpose")
+            .and_then(Value::as_str)
+            .map(|purpose| purpose.replace('-', "_"));
+        let id = package
+            .get("SPDXID")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if purpose.as_deref() == Some("CONTAINER") || described.contains(id) {
+            // The image or directory the document describes, not a package.
+            continue;
+        }
+        if purpose.as_deref() == Some("OPERATING_SYSTEM") {
             if let Some(id) = package.get("name").and_then(Value::as_str) {
                 inventory.distro = Some(Distro {
                     id: id.to_ascii_lowercase(),
@@ -203,19 +253,71 @@ fn read_spdx(document: &Value, inventory: &mut Inventory, skipped: &mut usize) {
             })
             .and_then(|reference| reference.get("referenceLocator"))
             .and_then(Value::as_str);
-        let location = package
+        let locations = package
             .get("sourceInfo")
             .and_then(Value::as_str)
-            .and_then(|info| info.rsplit_once(": "))
-            .map(|(_, path)| Location {
-                path: path.to_owned(),
-                layer_diff_id: None,
-            });
-        match purl.and_then(|purl| package_from_purl(purl, location.into_iter().collect())) {
-            Some(package) => inventory.packages.push(package),
-            None => *skipped += 1,
+            .map(locations_from_source_info)
+            .unwrap_or_default();
+        let comment = package
+            .get("comment")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        match purl.and_then(|purl| package_from_purl(purl, locations)) {
+            Some(mut found) => {
+                for line in comment.lines() {
+                    match line.split_once('=') {
+                        Some(("rampart:package:declared", value)) => {
+                            found.declared = value == "true";
+                        }
+                        Some(("rampart:package:localSource", value)) => {
+                            found.local_source = Some(value.to_owned());
+                        }
+                        _ => {}
+                    }
+                }
+                inventory.packages.push(found);
+            }
+            None => skipped.push(purl.map_or_else(|| component_name(package), str::to_owned)),
         }
     }
+}
+
+/// Reads the locations of an SPDX `sourceInfo`: rampart's `acquired package
+/// info from the DATABASE at PATH (layer DIGEST), PATH (layer DIGEST)` or
+/// Syft's `acquired package info from DESCRIPTION: PATH, PATH`.
+fn locations_from_source_info(info: &str) -> Vec<Location> {
+    let list = if let Some((_, list)) = info.split_once(": ") {
+        list
+    } else if let Some((_, list)) = info.split_once(" at /") {
+        // Give the list back the `/` the split took.
+        &info[info.len() - list.len() - 1..]
+    } else {
+        return Vec::new();
+    };
+    list.split(", /")
+        .enumerate()
+        .map(|(index, place)| {
+            let place = if index == 0 {
+                place.to_owned()
+            } else {
+                format!("/{place}")
+            };
+            match place
+                .strip_suffix(')')
+                .and_then(|rest| rest.rsplit_once(" (layer "))
+            {
+                Some((path, layer)) => Location {
+                    path: path.to_owned(),
+                    layer_diff_id: Some(layer.to_owned()),
+                },
+                None => Location {
+                    path: place,
+                    layer_diff_id: None,
+                },
+            }
+        })
+        .filter(|location| location.path.starts_with('/'))
+        .collect()
 }
 
 /// Builds a package from its purl, or `None` for a type rampart does not match.
@@ -342,6 +444,25 @@ mod tests {
     fn maven_name_has_group() {
         let package = package_from_purl("pkg:maven/org.x/lib@1.0", Vec::new()).unwrap();
         assert_eq!(package.name, "org.x:lib");
+    }
+
+    #[test]
+    fn source_info_locations() {
+        let rampart = "acquired package info from the dpkg database at /var/lib/dpkg/status \
+                       (layer sha256:aa), /var/lib/dpkg/status.d/x (layer sha256:bb)";
+        let locations = locations_from_source_info(rampart);
+        let paths: Vec<&str> = locations.iter().map(|l| l.path.as_str()).collect();
+        assert_eq!(paths, ["/var/lib/dpkg/status", "/var/lib/dpkg/status.d/x"]);
+        assert_eq!(locations[1].layer_diff_id.as_deref(), Some("sha256:bb"));
+
+        let syft = "acquired package info from installed python package manifest file: \
+                    /usr/lib/python3/dist-packages/pip-23.0.1.dist-info/METADATA";
+        let locations = locations_from_source_info(syft);
+        assert_eq!(
+            locations[0].path,
+            "/usr/lib/python3/dist-packages/pip-23.0.1.dist-info/METADATA"
+        );
+        assert!(locations_from_source_info("no location here").is_empty());
     }
 
     #[test]

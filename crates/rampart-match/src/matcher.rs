@@ -344,7 +344,10 @@ fn vulnerability_ids(record: &PackageAdvisory) -> Vec<String> {
 fn group_by_vulnerability(matches: Vec<RawMatch>) -> BTreeMap<String, Vec<RawMatch>> {
     let mut groups: BTreeMap<String, Vec<RawMatch>> = BTreeMap::new();
     for raw in matches {
-        let ids = vulnerability_ids(&raw.record);
+        // A record may list the same alias twice; it joins each group once.
+        let mut ids = vulnerability_ids(&raw.record);
+        ids.sort();
+        ids.dedup();
         let (last, rest) = ids.split_last().expect("at least one id");
         for id in rest {
             groups.entry(id.clone()).or_default().push(RawMatch {

@@ -406,3 +406,38 @@ fn local_source_package_not_matched() {
         assert_eq!(outcome.findings.len(), expected);
     }
 }
+
+/// A record that lists the same CVE alias twice (as some Go records do)
+/// appears once in the finding's advisories.
+#[test]
+fn repeated_alias_counted_once() {
+    let namespace = Namespace::ecosystem("Go");
+    let advisory = Advisory {
+        id: "GO-2000-0001".to_owned(),
+        source: "case".to_owned(),
+        aliases: vec!["CVE-2000-0001".to_owned(), "CVE-2000-0001".to_owned()],
+        affected: vec![AffectedPackage::fixed_in(
+            namespace,
+            "example.com/module",
+            "v1.1.0",
+        )],
+        ..Advisory::default()
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let database = database(temp.path(), vec![advisory]);
+    let module = package(
+        PackageType::Go,
+        "example.com/module",
+        "v1.0.0",
+        "pkg:golang/example.com/module@v1.0.0",
+    );
+    let outcome = match_inventory(
+        &database,
+        &inventory(None, vec![module]),
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(outcome.findings.len(), 1);
+    assert_eq!(outcome.findings[0].id, "CVE-2000-0001");
+    assert_eq!(outcome.findings[0].advisories.len(), 1);
+}

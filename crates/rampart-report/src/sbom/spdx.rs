@@ -66,6 +66,11 @@ struct SpdxPackage {
     copyright_text: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    /// rampart's package facts that SPDX has no field for, one
+    /// `rampart:package:NAME=VALUE` per line, as the CycloneDX properties
+    /// of the same names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     external_refs: Vec<ExternalRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -196,6 +201,7 @@ fn root_package(source: &SourceInfo) -> SpdxPackage {
         license_declared: NOASSERTION.to_owned(),
         copyright_text: NOASSERTION,
         description: None,
+        comment: None,
         external_refs,
         primary_package_purpose: Some(if image { "CONTAINER" } else { "FILE" }),
     }
@@ -271,9 +277,22 @@ fn package_entry(package: &Package, spdx_id: String, license_refs: &LicenseRefs)
         license_declared,
         copyright_text: NOASSERTION,
         description: None,
+        comment: package_comment(package),
         external_refs,
         primary_package_purpose: None,
     }
+}
+
+/// The facts of [`SpdxPackage::comment`], or `None` when there are none.
+fn package_comment(package: &Package) -> Option<String> {
+    let mut lines = Vec::new();
+    if package.declared {
+        lines.push("rampart:package:declared=true".to_owned());
+    }
+    if let Some(local_source) = &package.local_source {
+        lines.push(format!("rampart:package:localSource={local_source}"));
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 /// SPDX agent syntax: `Person: NAME (EMAIL)`, or without the email when the
@@ -341,6 +360,7 @@ fn distro_package(distro: &Distro) -> SpdxPackage {
         license_declared: NOASSERTION.to_owned(),
         copyright_text: NOASSERTION,
         description: distro.pretty_name.clone(),
+        comment: None,
         external_refs: Vec::new(),
         primary_package_purpose: Some("OPERATING_SYSTEM"),
     }

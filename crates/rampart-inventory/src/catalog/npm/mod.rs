@@ -223,6 +223,9 @@ fn read_licenses(entry: &serde_json::Value) -> Vec<String> {
             None => {}
         }
     }
+    // Manifests that carry both fields often name the same license twice.
+    let mut seen = std::collections::HashSet::new();
+    licenses.retain(|license| seen.insert(license.clone()));
     licenses
 }
 

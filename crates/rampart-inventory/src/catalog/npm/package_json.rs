@@ -33,6 +33,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn license_named_twice_once() {
+        let record = parse_manifest(
+            br#"{"name": "utils-merge", "version": "1.0.1", "license": "MIT", "licenses": [{"type": "MIT"}]}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(record.licenses, ["MIT"]);
+    }
+
+    #[test]
     fn manifest_with_legacy_licenses() {
         let record = parse_manifest(
             br#"{"name": "cowsay", "version": "1.4.0", "licenses": [{"type": "MIT"}]}"#,
