@@ -361,7 +361,9 @@ fn walk_tar<R: Read>(
     let mut entries = Vec::new();
     // Content handed to extractors. NOTE: it keeps the size of the largest
     // extracted file until the layer is done, so peak memory grows with the
-    // largest binary or archive in the image.
+    // largest binary or archive in the image. TODO: a streaming extractor
+    // (scan a Go binary for its buildinfo in a sliding window) would avoid
+    // holding and touching every page of large Go binaries.
     let mut scratch: Vec<u8> = Vec::new();
     let limits = context.limits;
 
