@@ -190,16 +190,26 @@ pub fn inventory_of(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let inventory = inventory?;
+    let mut inventory = inventory?;
 
-    for warning in &inventory.warnings {
-        tracing::warn!("{warning}");
-    }
-    if inventory.distro.is_none() && !inventory.packages.is_empty() {
-        tracing::warn!("no OS release file found; purls carry no distro qualifier");
+    if inventory.distro.is_none() && inventory.packages.iter().any(|p| p.package_type.is_os()) {
+        inventory
+            .warnings
+            .push("no OS release file found; purls carry no distro qualifier".to_owned());
     }
     tracing::info!(packages = inventory.packages.len(), "cataloged image");
     Ok(inventory)
+}
+
+/// Logs warnings on stderr unless a table goes to stdout, because the table
+/// lists them itself.
+pub fn log_warnings(warnings: &[String], table_on_stdout: bool) {
+    if table_on_stdout {
+        return;
+    }
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
 }
 
 pub fn run(args: SbomArgs, quiet: bool) -> anyhow::Result<()> {
@@ -217,6 +227,11 @@ pub fn run(args: SbomArgs, quiet: bool) -> anyhow::Result<()> {
 
     let limits = args.image.limits();
     let inventory = inventory_of(&args.image.image, args.image.platform, limits, quiet)?;
+
+    let table_on_stdout = outputs
+        .iter()
+        .any(|target| target.format == SbomFormat::Table && target.file.is_none());
+    log_warnings(&inventory.warnings, table_on_stdout);
 
     let meta = DocumentMeta::deterministic(&inventory, timestamp, env!("CARGO_PKG_VERSION"));
     let color = stdout_is_terminal();

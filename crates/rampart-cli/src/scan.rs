@@ -20,7 +20,7 @@ use rampart_report::scan::{
 
 use crate::cache::CacheDir;
 use crate::output::{OutputTarget, check_targets, parse_target, stdout_is_terminal, write_all};
-use crate::sbom::{ImageArgs, document_timestamp, inventory_of, parse_timestamp};
+use crate::sbom::{ImageArgs, document_timestamp, inventory_of, log_warnings, parse_timestamp};
 
 /// The ignore file read from the working directory when `--ignore-file` is not given.
 const DEFAULT_IGNORE_FILE: &str = ".rampartignore.yaml";
@@ -142,11 +142,7 @@ pub fn run(args: ScanArgs, cache: &CacheDir, quiet: bool) -> anyhow::Result<Scan
     let table_on_stdout = outputs
         .iter()
         .any(|target| target.format == ScanFormat::Table && target.file.is_none());
-    if !table_on_stdout {
-        for warning in &warnings {
-            tracing::warn!("{warning}");
-        }
-    }
+    log_warnings(&warnings, table_on_stdout);
 
     let report = ScanReport {
         created,
