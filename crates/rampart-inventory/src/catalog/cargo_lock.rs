@@ -135,15 +135,8 @@ impl Cataloger for CargoLockCataloger {
     }
 
     fn catalog(&self, context: &CatalogContext, output: &mut CatalogOutput) {
-        for path in context.wanted_paths(self) {
-            let data = match context.fs.read(path) {
-                Ok(Some(data)) => data,
-                Ok(None) => continue,
-                Err(error) => {
-                    output.warnings.push(format!("{path}: {error}"));
-                    continue;
-                }
-            };
+        for data in context.read_wanted(self, &mut output.warnings) {
+            let path = data.path.as_str();
             let text = String::from_utf8_lossy(&data.content);
             let (crates, problems) = parse(&text);
             for problem in problems {

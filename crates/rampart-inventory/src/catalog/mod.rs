@@ -77,6 +77,25 @@ impl CatalogContext<'_> {
             .collect()
     }
 
+    /// Reads the captured files whose whole content `cataloger` wants, in
+    /// path order. A file that cannot be read (a symbolic link loop, say) is
+    /// left out with a warning that names it.
+    pub fn read_wanted(
+        &self,
+        cataloger: &dyn Cataloger,
+        warnings: &mut Vec<String>,
+    ) -> Vec<rampart_image::FileData> {
+        let mut files = Vec::new();
+        for path in self.wanted_paths(cataloger) {
+            match self.fs.read(path) {
+                Ok(Some(data)) => files.push(data),
+                Ok(None) => {}
+                Err(error) => warnings.push(format!("{}: {error}", cataloger.name())),
+            }
+        }
+        files
+    }
+
     /// The captured files whose content is the output of `cataloger`'s
     /// extractor, as (path, extract) pairs in path order.
     pub fn extracts(&self, cataloger: &dyn Cataloger) -> Vec<(String, std::sync::Arc<[u8]>)> {

@@ -172,15 +172,7 @@ impl Cataloger for PhpCataloger {
     }
 
     fn catalog(&self, context: &CatalogContext, output: &mut CatalogOutput) {
-        for path in context.wanted_paths(self) {
-            let data = match context.fs.read(path) {
-                Ok(Some(data)) => data,
-                Ok(None) => continue,
-                Err(error) => {
-                    output.warnings.push(format!("php-composer: {error}"));
-                    continue;
-                }
-            };
+        for data in context.read_wanted(self, &mut output.warnings) {
             let declared = is_composer_lock(&data.path);
             let parsed = if declared {
                 parse_composer_lock(&data.content)

@@ -575,15 +575,8 @@ impl Cataloger for RubyCataloger {
     }
 
     fn catalog(&self, context: &CatalogContext, output: &mut CatalogOutput) {
-        for path in context.wanted_paths(self) {
-            let data = match context.fs.read(path) {
-                Ok(Some(data)) => data,
-                Ok(None) => continue,
-                Err(error) => {
-                    output.warnings.push(format!("ruby: {error}"));
-                    continue;
-                }
-            };
+        for data in context.read_wanted(self, &mut output.warnings) {
+            let path = data.path.as_str();
             if is_gemfile_lock(path) {
                 Self::catalog_lock(context, &data.path, &data.content, output);
             } else {
