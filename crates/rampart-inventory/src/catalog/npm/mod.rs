@@ -516,3 +516,15 @@ mod properties {
         }
     }
 }
+
+/// The (name, version) pairs of a parsed lock file, sorted, for tests.
+#[cfg(test)]
+fn sorted_names(parsed: &ParsedFile) -> Vec<(&str, &str)> {
+    let mut names: Vec<(&str, &str)> = parsed
+        .records
+        .iter()
+        .map(|record| (record.name.as_str(), record.version.as_str()))
+        .collect();
+    names.sort_unstable();
+    names
+}

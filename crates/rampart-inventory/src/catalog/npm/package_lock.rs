@@ -197,15 +197,7 @@ fn is_true(entry: &Value, field: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn names(parsed: &ParsedFile) -> Vec<(&str, &str)> {
-        let mut names: Vec<(&str, &str)> = parsed
-            .records
-            .iter()
-            .map(|r| (r.name.as_str(), r.version.as_str()))
-            .collect();
-        names.sort_unstable();
-        names
-    }
+    use crate::catalog::npm::sorted_names as names;
 
     #[test]
     fn v1_alias_split_at_last_at() {

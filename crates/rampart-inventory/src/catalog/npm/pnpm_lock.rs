@@ -167,15 +167,7 @@ fn strip_peers(version: &str) -> &str {
 mod tests {
     use super::*;
 
-    fn names(parsed: &ParsedFile) -> Vec<(&str, &str)> {
-        let mut names: Vec<(&str, &str)> = parsed
-            .records
-            .iter()
-            .map(|r| (r.name.as_str(), r.version.as_str()))
-            .collect();
-        names.sort_unstable();
-        names
-    }
+    use crate::catalog::npm::sorted_names as names;
 
     #[test]
     fn v5_keys_and_peer_suffix() {

@@ -251,15 +251,7 @@ fn truncate(line: &str) -> String {
 mod tests {
     use super::*;
 
-    fn names(parsed: &ParsedFile) -> Vec<(&str, &str)> {
-        let mut names: Vec<(&str, &str)> = parsed
-            .records
-            .iter()
-            .map(|r| (r.name.as_str(), r.version.as_str()))
-            .collect();
-        names.sort_unstable();
-        names
-    }
+    use crate::catalog::npm::sorted_names as names;
 
     const V1: &str = r#"# yarn lockfile v1
 
