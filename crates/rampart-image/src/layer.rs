@@ -25,7 +25,7 @@ const OPAQUE_MARKER: &str = ".wh..wh..opq";
 /// path and the content; `None` keeps nothing.
 pub type Extractor = fn(&str, &[u8]) -> Option<Vec<u8>>;
 
-/// What to keep of one regular file while layers stream.
+/// The part of one regular file that is kept while layers stream.
 #[derive(Clone, Copy, Debug)]
 pub enum Capture {
     /// Nothing but the metadata.

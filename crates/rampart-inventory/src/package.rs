@@ -119,10 +119,10 @@ pub struct Package {
     /// image is reported once, as installed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub declared: bool,
-    /// Where a language package came from when that is not its ecosystem's
-    /// registry: `path` for a local path dependency, `git+URL` for a git
-    /// dependency. Such a package has no registry identity, so it is never
-    /// matched against registry advisories.
+    /// The origin of a language package that does not come from its
+    /// ecosystem's registry: `path` for a local path dependency, `git+URL`
+    /// for a git dependency. Such a package has no registry identity, so it
+    /// is never matched against registry advisories.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub local_source: Option<String>,
 }

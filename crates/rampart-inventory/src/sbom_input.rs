@@ -73,8 +73,8 @@ pub fn inventory_from_sbom(path: &Path) -> Result<Inventory, SbomInputError> {
         inventory.distro = distro_from_qualifiers(&inventory.packages);
     }
     if !skipped.is_empty() {
-        let shown: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();
-        let more = match skipped.len() - shown.len() {
+        let listed: Vec<&str> = skipped.iter().take(5).map(String::as_str).collect();
+        let more = match skipped.len() - listed.len() {
             0 => String::new(),
             rest => format!(" and {rest} more"),
         };
@@ -82,7 +82,7 @@ pub fn inventory_from_sbom(path: &Path) -> Result<Inventory, SbomInputError> {
             "{} component(s) were not matched because they have no purl, a purl type rampart does \
              not match, or no version: {}{more}",
             skipped.len(),
-            shown.join(", ")
+            listed.join(", ")
         ));
     }
     inventory

@@ -234,9 +234,9 @@ fn alias_case_from_shared_cases() {
 /// Syft's JavaScript fixture folder, relative to the corpus.
 const SYFT_JAVASCRIPT: &str = "vectors/syft-fixtures/syft/pkg/cataloger/javascript";
 
-/// Where rampart's output differs from Syft's expectations by design. The
-/// first list holds what Syft expects and rampart does not report, the
-/// second what rampart reports and Syft does not.
+/// The packages where rampart differs from Syft's expectations by design.
+/// The first list contains what Syft expects and rampart does not report,
+/// the second what rampart reports and Syft does not.
 fn known_differences(fixture: &str) -> (&'static [&'static str], &'static [&'static str]) {
     match fixture {
         // Syft reports the lock file's root entry (the project itself).

@@ -201,7 +201,7 @@ fn target_of(package: &Package, os_namespace: Option<&Namespace>) -> Option<(Nam
         return Some((namespace.clone(), key));
     }
     // A path or git dependency shares only its name with the registry
-    // package, so registry advisories say nothing about it.
+    // package, so registry advisories do not apply to it.
     if package.local_source.is_some() {
         return None;
     }

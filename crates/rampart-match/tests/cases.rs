@@ -375,8 +375,8 @@ fn case_folder_gives_no_records() {
 }
 
 /// A path or git dependency named like a registry crate is not matched
-/// against that crate's advisories; the registry crate of the same name
-/// and version is.
+/// against that crate's advisories, but the registry crate of the same
+/// name and version is.
 #[test]
 fn local_source_package_not_matched() {
     let namespace = Namespace::ecosystem("crates.io");

@@ -340,9 +340,9 @@ fn main_package(info: &ModInfo) -> Option<Package> {
 }
 
 /// Guesses the module of a package built in GOPATH mode as Syft 1.18 does
-/// in its Go purl: the first three path elements (`github.com/docker/cli`
-/// for `github.com/docker/cli/cmd/docker`), which is right for the usual
-/// `HOST/OWNER/REPO` layout, or the whole path when it is shorter.
+/// in its Go purl: the first three path elements, or the whole path when it
+/// is shorter. That is `github.com/docker/cli` for
+/// `github.com/docker/cli/cmd/docker`, right for the usual `HOST/OWNER/REPO`.
 fn gopath_module(path: &str) -> &str {
     match path.match_indices('/').nth(2) {
         Some((index, _)) => &path[..index],
