@@ -4,6 +4,7 @@
 
 mod cache;
 mod db;
+mod diff;
 mod logging;
 mod output;
 mod sbom;
@@ -17,7 +18,8 @@ use clap::{Parser, Subcommand};
 /// Exit code for invalid input or any other error.
 const EXIT_ERROR: u8 = 2;
 
-/// Exit code of `rampart scan` when `--fail-on` or `--fail-on-kev` is met.
+/// Exit code of `rampart scan` when `--fail-on` or `--fail-on-kev` is met,
+/// and of `rampart diff` when `--fail-if-worse` is.
 const EXIT_POLICY: u8 = 1;
 
 #[derive(Parser)]
@@ -56,6 +58,10 @@ enum Command {
     /// SBOM's, with sbom:FILE).
     Scan(scan::ScanArgs),
 
+    /// Compare two images (a standard one and its hardened equivalent):
+    /// packages, findings per severity and image facts, with one database.
+    Diff(diff::DiffArgs),
+
     /// Build, update and inspect the vulnerability database.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -69,29 +75,27 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.verbose, cli.quiet);
 
-    let result = match cli.command {
+    let cache_dir = cli.cache_dir;
+    let quiet = cli.quiet;
+    let outcome = match cli.command {
         Command::Scan(args) => {
-            let outcome = cache::CacheDir::resolve(cli.cache_dir)
-                .and_then(|cache| scan::run(args, &cache, cli.quiet));
-            return match outcome {
-                Ok(scan::ScanOutcome::Passed) => ExitCode::SUCCESS,
-                Ok(scan::ScanOutcome::PolicyFailed(reason)) => {
-                    eprintln!("failed: {reason}");
-                    ExitCode::from(EXIT_POLICY)
-                }
-                Err(error) => {
-                    eprintln!("error: {error:#}");
-                    ExitCode::from(EXIT_ERROR)
-                }
-            };
+            cache::CacheDir::resolve(cache_dir).and_then(|cache| scan::run(args, &cache, quiet))
         }
-        Command::Sbom(args) => sbom::run(args, cli.quiet),
-        Command::Version(command) => version::run(command),
-        Command::Db(command) => cache::CacheDir::resolve(cli.cache_dir)
-            .and_then(|cache| db::run(command, &cache, cli.quiet)),
+        Command::Diff(args) => {
+            cache::CacheDir::resolve(cache_dir).and_then(|cache| diff::run(args, &cache, quiet))
+        }
+        Command::Sbom(args) => sbom::run(args, quiet).map(|()| scan::ScanOutcome::Passed),
+        Command::Version(command) => version::run(command).map(|()| scan::ScanOutcome::Passed),
+        Command::Db(command) => cache::CacheDir::resolve(cache_dir)
+            .and_then(|cache| db::run(command, &cache, quiet))
+            .map(|()| scan::ScanOutcome::Passed),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    match outcome {
+        Ok(scan::ScanOutcome::Passed) => ExitCode::SUCCESS,
+        Ok(scan::ScanOutcome::PolicyFailed(reason)) => {
+            eprintln!("failed: {reason}");
+            ExitCode::from(EXIT_POLICY)
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(EXIT_ERROR)

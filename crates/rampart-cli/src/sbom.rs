@@ -40,6 +40,14 @@ pub struct ImageArgs {
     /// whose kind is detected from its content.
     pub image: String,
 
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// How images are read: the platform and the limits, shared by `sbom`,
+/// `scan` and `diff`.
+#[derive(Args, Clone)]
+pub struct ReadArgs {
     /// Platform to select from a multi-platform image index, as OS/ARCH[/VARIANT].
     /// Default: the host's platform.
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
@@ -69,7 +77,7 @@ pub struct ImageArgs {
     max_metadata_size: u64,
 }
 
-impl ImageArgs {
+impl ReadArgs {
     pub fn limits(&self) -> Limits {
         Limits {
             max_layer_bytes: self.max_layer_size,
@@ -225,8 +233,8 @@ pub fn run(args: SbomArgs, quiet: bool) -> anyhow::Result<()> {
     check_targets(&outputs)?;
     let timestamp = document_timestamp(args.timestamp)?;
 
-    let limits = args.image.limits();
-    let inventory = inventory_of(&args.image.image, args.image.platform, limits, quiet)?;
+    let limits = args.image.read.limits();
+    let inventory = inventory_of(&args.image.image, args.image.read.platform, limits, quiet)?;
 
     let table_on_stdout = outputs
         .iter()

@@ -20,7 +20,9 @@ use rampart_report::scan::{
 
 use crate::cache::CacheDir;
 use crate::output::{OutputTarget, check_targets, parse_target, stdout_is_terminal, write_all};
-use crate::sbom::{ImageArgs, document_timestamp, inventory_of, log_warnings, parse_timestamp};
+use crate::sbom::{
+    ImageArgs, ReadArgs, document_timestamp, inventory_of, log_warnings, parse_timestamp,
+};
 
 /// The ignore file read from the working directory when `--ignore-file` is not given.
 const DEFAULT_IGNORE_FILE: &str = ".rampartignore.yaml";
@@ -36,6 +38,31 @@ pub struct ScanArgs {
     #[arg(short, long = "output", value_name = "FORMAT[=FILE]", value_parser = parse_target::<ScanFormat>)]
     outputs: Vec<OutputTarget<ScanFormat>>,
 
+    #[command(flatten)]
+    filters: FilterArgs,
+
+    /// Exit with code 1 when a finding that is not suppressed has this
+    /// severity or a higher one.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<Rating>,
+
+    /// Exit with code 1 when a finding that is not suppressed is in CISA KEV.
+    #[arg(long)]
+    fail_on_kev: bool,
+
+    /// Warn when the database was built longer ago than this (units s, m, h, d, w).
+    #[arg(long, value_name = "DURATION", env = "RAMPART_DB_MAX_AGE", default_value = "7d", value_parser = crate::db::parse_age)]
+    max_db_age: Duration,
+
+    /// Report timestamp (RFC 3339), for reproducible output. Default:
+    /// $SOURCE_DATE_EPOCH if set, else now.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
+    timestamp: Option<DateTime<Utc>>,
+}
+
+/// The options that decide which findings count, shared by `scan` and `diff`.
+#[derive(Args)]
+pub struct FilterArgs {
     /// Report only these severities (comma-separated: critical, high, medium,
     /// low, negligible, unknown); the rest are suppressed.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
@@ -59,24 +86,35 @@ pub struct ScanArgs {
     /// VEX document (OpenVEX or CycloneDX VEX); repeat for several.
     #[arg(long, value_name = "FILE")]
     vex: Vec<PathBuf>,
+}
 
-    /// Exit with code 1 when a finding that is not suppressed has this
-    /// severity or a higher one.
-    #[arg(long, value_name = "SEVERITY")]
-    fail_on: Option<Rating>,
+/// The filters, ignore file and VEX statements, read once and applied to
+/// every scan of a command.
+pub struct FindingPolicy {
+    ignore: Option<IgnoreRules>,
+    statements: Vec<vex::VexStatement>,
+    filters: Filters,
+}
 
-    /// Exit with code 1 when a finding that is not suppressed is in CISA KEV.
-    #[arg(long)]
-    fail_on_kev: bool,
-
-    /// Warn when the database was built longer ago than this (units s, m, h, d, w).
-    #[arg(long, value_name = "DURATION", env = "RAMPART_DB_MAX_AGE", default_value = "7d", value_parser = crate::db::parse_age)]
-    max_db_age: Duration,
-
-    /// Report timestamp (RFC 3339), for reproducible output. Default:
-    /// $SOURCE_DATE_EPOCH if set, else now.
-    #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
-    timestamp: Option<DateTime<Utc>>,
+impl FilterArgs {
+    /// Reads the ignore file and VEX documents, so a mistake in them fails
+    /// before any image is read.
+    pub fn load(&self) -> anyhow::Result<FindingPolicy> {
+        let ignore = load_ignore_file(self.ignore_file.as_deref())?;
+        let mut statements = Vec::new();
+        for path in &self.vex {
+            statements.extend(vex::load(path)?);
+        }
+        Ok(FindingPolicy {
+            ignore,
+            statements,
+            filters: Filters {
+                severities: self.severity.clone(),
+                ignore_unfixed: self.ignore_unfixed,
+                ignore_statuses: self.ignore_status.clone(),
+            },
+        })
+    }
 }
 
 /// The result of a scan that did not fail with an error.
@@ -102,34 +140,58 @@ pub fn run(args: ScanArgs, cache: &CacheDir, quiet: bool) -> anyhow::Result<Scan
     // The database, ignore file and VEX documents are read before the image,
     // so a mistake in them fails fast.
     let database = open_database(cache)?;
-    let ignore = load_ignore_file(args.ignore_file.as_deref())?;
-    let mut statements = Vec::new();
-    for path in &args.vex {
-        statements.extend(vex::load(path)?);
-    }
-
+    let policy = args.filters.load()?;
     let inventory = read_target(&args.image, quiet)?;
+    let report = build_report(&database, inventory, &policy, args.max_db_age, created)?;
+
+    // A table on stdout lists the warnings itself; otherwise they go to
+    // stderr, so they are seen whatever the outputs are.
+    let table_on_stdout = outputs
+        .iter()
+        .any(|target| target.format == ScanFormat::Table && target.file.is_none());
+    log_warnings(&report.warnings, table_on_stdout);
+
+    let color = stdout_is_terminal();
+    let rendered = outputs
+        .into_iter()
+        .map(|target| {
+            let options = RenderOptions {
+                color: color && target.file.is_none(),
+            };
+            let text = render_scan(&report, target.format, options);
+            (target, text)
+        })
+        .collect();
+    write_all(rendered)?;
+
+    Ok(policy_outcome(&report, args.fail_on, args.fail_on_kev))
+}
+
+/// Matches an inventory, applies VEX, the ignore file and the filters, and
+/// makes the report.
+pub fn build_report(
+    database: &Database,
+    inventory: Inventory,
+    policy: &FindingPolicy,
+    max_db_age: Duration,
+    created: DateTime<Utc>,
+) -> anyhow::Result<ScanReport> {
     let now = Utc::now();
-    let outcome = match_inventory(&database, &inventory, now)?;
+    let outcome = match_inventory(database, &inventory, now)?;
     let mut findings = outcome.findings;
     let mut warnings = inventory.warnings.clone();
     warnings.extend(outcome.warnings);
 
     let image_purl = image_purl(&inventory);
-    vex::apply(&statements, &mut findings, image_purl.as_deref());
-    if let Some(ignore) = &ignore {
+    vex::apply(&policy.statements, &mut findings, image_purl.as_deref());
+    if let Some(ignore) = &policy.ignore {
         warnings.extend(ignore.apply(&mut findings, now.date_naive()));
     }
-    Filters {
-        severities: args.severity.clone(),
-        ignore_unfixed: args.ignore_unfixed,
-        ignore_statuses: args.ignore_status.clone(),
-    }
-    .apply(&mut findings);
+    policy.filters.apply(&mut findings);
 
     let metadata = database.metadata();
     let age = now.signed_duration_since(metadata.built_at);
-    let too_old = age.to_std().is_ok_and(|age| age > args.max_db_age);
+    let too_old = age.to_std().is_ok_and(|age| age > max_db_age);
     if too_old {
         warnings.push(format!(
             "the vulnerability database was built on {}, more than --max-db-age ago; run `rampart \
@@ -137,14 +199,7 @@ pub fn run(args: ScanArgs, cache: &CacheDir, quiet: bool) -> anyhow::Result<Scan
             metadata.built_at.format("%Y-%m-%d")
         ));
     }
-    // A table on stdout lists the warnings itself; otherwise they go to
-    // stderr, so they are seen whatever the outputs are.
-    let table_on_stdout = outputs
-        .iter()
-        .any(|target| target.format == ScanFormat::Table && target.file.is_none());
-    log_warnings(&warnings, table_on_stdout);
-
-    let report = ScanReport {
+    Ok(ScanReport {
         created,
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         inventory,
@@ -166,27 +221,12 @@ pub fn run(args: ScanArgs, cache: &CacheDir, quiet: bool) -> anyhow::Result<Scan
         },
         findings,
         warnings,
-    };
-
-    let color = stdout_is_terminal();
-    let rendered = outputs
-        .into_iter()
-        .map(|target| {
-            let options = RenderOptions {
-                color: color && target.file.is_none(),
-            };
-            let text = render_scan(&report, target.format, options);
-            (target, text)
-        })
-        .collect();
-    write_all(rendered)?;
-
-    Ok(policy_outcome(&report, args.fail_on, args.fail_on_kev))
+    })
 }
 
 /// Opens the database, refusing a missing or empty one with the command
 /// that makes one.
-fn open_database(cache: &CacheDir) -> anyhow::Result<Database> {
+pub fn open_database(cache: &CacheDir) -> anyhow::Result<Database> {
     let path = cache.database();
     if !path.exists() {
         bail!(
@@ -230,13 +270,18 @@ fn load_ignore_file(flag: Option<&Path>) -> anyhow::Result<Option<IgnoreRules>> 
 
 /// Reads the scan target: an SBOM for `sbom:FILE`, else an image.
 fn read_target(image: &ImageArgs, quiet: bool) -> anyhow::Result<Inventory> {
-    if let Some(path) = image.image.strip_prefix("sbom:") {
+    read_image(&image.image, &image.read, quiet)
+}
+
+/// Reads the scan target `reference`: an SBOM for `sbom:FILE`, else an image.
+pub fn read_image(reference: &str, read: &ReadArgs, quiet: bool) -> anyhow::Result<Inventory> {
+    if let Some(path) = reference.strip_prefix("sbom:") {
         let inventory = rampart_inventory::sbom_input::inventory_from_sbom(Path::new(path))?;
         tracing::info!(packages = inventory.packages.len(), "read SBOM");
         return Ok(inventory);
     }
-    inventory_of(&image.image, image.platform.clone(), image.limits(), quiet)
-        .with_context(|| format!("cannot scan {}", image.image))
+    inventory_of(reference, read.platform.clone(), read.limits(), quiet)
+        .with_context(|| format!("cannot scan {reference}"))
 }
 
 /// Returns the image's purl (`pkg:oci/NAME@DIGEST?repository_url=REPOSITORY`),

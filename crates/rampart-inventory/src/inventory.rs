@@ -39,6 +39,10 @@ pub struct SourceInfo {
     pub os: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub layers: Vec<LayerRecord>,
+    /// Size, shells, package managers, setuid files and user of an image;
+    /// absent for an SBOM input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<crate::ImageFacts>,
 }
 
 /// Everything found in one image.

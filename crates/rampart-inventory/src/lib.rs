@@ -2,12 +2,14 @@
 //! (one module per ecosystem, see the `catalog` module) and the SBOM model.
 
 pub mod catalog;
+pub mod facts;
 pub mod inventory;
 pub mod os;
 pub mod package;
 pub mod purl;
 pub mod sbom_input;
 
+pub use facts::ImageFacts;
 pub use inventory::{Inventory, LayerRecord, SourceInfo};
 pub use package::{Distro, Location, Package, PackageType};
 
@@ -108,6 +110,7 @@ pub fn source_info(image: &Image, layers: &[LayerSummary]) -> SourceInfo {
                 uncompressed_size: layer.uncompressed_size,
             })
             .collect(),
+        facts: None,
     }
 }
 
@@ -143,8 +146,10 @@ pub fn inventory_image(
     if distro.is_none() && packages.is_empty() && warnings.is_empty() {
         warnings.push(empty_inventory_hint(&squashed.fs, &image.reference));
     }
+    let mut source = source_info(image, &squashed.layers);
+    source.facts = Some(ImageFacts::of(image, &squashed.layers, &squashed.fs));
     Ok(Inventory {
-        source: source_info(image, &squashed.layers),
+        source,
         distro,
         packages,
         warnings,

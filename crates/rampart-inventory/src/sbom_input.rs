@@ -50,6 +50,7 @@ pub fn inventory_from_sbom(path: &Path) -> Result<Inventory, SbomInputError> {
 
     let mut inventory = Inventory {
         source: SourceInfo {
+            facts: None,
             reference: format!("sbom:{}", path.display()),
             kind: "sbom".to_owned(),
             name: path.display().to_string(),

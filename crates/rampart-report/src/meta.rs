@@ -113,6 +113,7 @@ mod tests {
     fn inventory(image_id: &str) -> Inventory {
         Inventory {
             source: SourceInfo {
+                facts: None,
                 image_id: Some(image_id.to_owned()),
                 ..SourceInfo::default()
             },

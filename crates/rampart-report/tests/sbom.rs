@@ -182,6 +182,7 @@ fn fixture() -> Inventory {
     };
     Inventory {
         source: SourceInfo {
+            facts: None,
             reference: "oci-archive:fixtures/mixed-os.tar".to_owned(),
             kind: "oci-archive".to_owned(),
             name: "registry.example.com/rampart/mixed-os:1.0".to_owned(),
@@ -352,6 +353,7 @@ fn spdx_valid() {
 fn empty_directory_source_valid() {
     let inventory = Inventory {
         source: SourceInfo {
+            facts: None,
             reference: "dir:/srv/rootfs".to_owned(),
             kind: "dir".to_owned(),
             name: "/srv/rootfs".to_owned(),

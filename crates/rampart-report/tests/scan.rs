@@ -87,6 +87,7 @@ fn deb(name: &str, version: &str, source: &str) -> Package {
 fn inventory() -> Inventory {
     Inventory {
         source: SourceInfo {
+            facts: None,
             reference: "oci-archive:images/app.tar".to_owned(),
             kind: "oci-archive".to_owned(),
             name: "registry.example.com/rampart/app:1.0".to_owned(),

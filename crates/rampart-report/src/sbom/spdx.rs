@@ -394,6 +394,7 @@ mod tests {
     #[test]
     fn namespace_slug_and_serial() {
         let source = SourceInfo {
+            facts: None,
             name: "docker.io/library/alpine:3.20".to_owned(),
             ..SourceInfo::default()
         };

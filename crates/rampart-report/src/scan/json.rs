@@ -6,7 +6,7 @@
 //! or of the types it contains changes this output and needs a new schema
 //! name.
 
-use rampart_inventory::Distro;
+use rampart_inventory::{Distro, ImageFacts, LayerRecord};
 use rampart_match::Finding;
 use serde::Serialize;
 
@@ -26,6 +26,18 @@ struct Document<'a> {
     summary: Summary,
     findings: &'a [Finding],
     warnings: Vec<&'a str>,
+    packages: Vec<PackageRef<'a>>,
+}
+
+/// A package of the inventory, so a saved scan can be compared with
+/// `rampart diff`.
+#[derive(Serialize)]
+struct PackageRef<'a> {
+    name: &'a str,
+    version: &'a str,
+    #[serde(rename = "type")]
+    package_type: &'static str,
+    purl: &'a str,
 }
 
 #[derive(Serialize)]
@@ -47,6 +59,8 @@ struct Target<'a> {
     architecture: Option<&'a str>,
     os: Option<&'a str>,
     distro: Option<&'a Distro>,
+    layers: &'a [LayerRecord],
+    facts: Option<&'a ImageFacts>,
 }
 
 /// Renders the `rampart.scan/v1` document, pretty-printed, ending with a newline.
@@ -69,11 +83,24 @@ pub(super) fn render(report: &ScanReport) -> String {
             architecture: source.architecture.as_deref(),
             os: source.os.as_deref(),
             distro: report.inventory.distro.as_ref(),
+            layers: &source.layers,
+            facts: source.facts.as_ref(),
         },
         database: &report.database,
         summary: Summary::of(&report.findings),
         findings: &report.findings,
         warnings: warnings(report),
+        packages: report
+            .inventory
+            .packages
+            .iter()
+            .map(|package| PackageRef {
+                name: &package.name,
+                version: &package.version,
+                package_type: package.package_type.purl_type(),
+                purl: &package.purl,
+            })
+            .collect(),
     };
     to_pretty_string(&document)
 }

@@ -237,7 +237,7 @@ fn severity_text(rating: Rating) -> &'static str {
 }
 
 /// Returns the vulnerability id, linked to the finding's first web URL when it has one.
-fn vulnerability_link(finding: &Finding) -> String {
+pub(crate) fn vulnerability_link(finding: &Finding) -> String {
     let id = escape(&finding.id);
     match first_web_url(finding) {
         // Parentheses would end the link destination early.
@@ -254,7 +254,7 @@ fn vulnerability_link(finding: &Finding) -> String {
 /// syntax in GitHub Flavored Markdown (`\`, `` ` ``, `*`, `_`, `[`, `]`, `|`,
 /// `~`, `#`, `!`) gets a backslash, so no emphasis, code span, link, image,
 /// strikethrough or cell break opens.
-pub(super) fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -277,7 +277,7 @@ pub(super) fn escape(text: &str) -> String {
 /// as a GFM table cell requires, and GFM removes the backslash inside the
 /// span. Control characters become spaces. Empty text gives an empty string,
 /// because two backticks with nothing between them are no code span.
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let text: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

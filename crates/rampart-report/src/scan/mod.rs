@@ -13,9 +13,9 @@ use serde::Serialize;
 
 mod cyclonedx;
 mod json;
-mod markdown;
+pub(crate) mod markdown;
 mod sarif;
-mod table;
+pub(crate) mod table;
 
 /// Everything a scan report shows.
 #[derive(Clone, Debug, Serialize)]
@@ -38,17 +38,18 @@ pub struct ScanReport {
 }
 
 /// The identity of the database a scan used, so two reports can be compared.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct DatabaseIdentity {
     pub built_at: DateTime<Utc>,
     pub schema_version: u32,
     /// Sources with their record counts and newest record time.
     pub sources: Vec<DatabaseSource>,
     /// Set when the database is older than the configured maximum age.
+    #[serde(default)]
     pub too_old: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct DatabaseSource {
     pub source: String,
     pub records: u64,

@@ -146,7 +146,7 @@ fn finding_row(finding: &Finding, color: bool) -> Vec<Cell> {
 
 /// Colours a severity: critical bright red and bold, high red, medium
 /// yellow, low cyan, negligible and unknown dim.
-fn severity_cell(rating: Rating, color: bool) -> Cell {
+pub(crate) fn severity_cell(rating: Rating, color: bool) -> Cell {
     let cell = Cell::new(rating.name());
     if !color {
         return cell;
@@ -160,7 +160,7 @@ fn severity_cell(rating: Rating, color: bool) -> Cell {
     }
 }
 
-fn bold(cell: Cell, color: bool) -> Cell {
+pub(crate) fn bold(cell: Cell, color: bool) -> Cell {
     if color {
         cell.add_attribute(Attribute::Bold)
     } else {
