@@ -13,6 +13,8 @@ pub enum Entry {
     File(&'static str, Vec<u8>),
     /// A regular file with mode 0755.
     Executable(&'static str, Vec<u8>),
+    /// A regular file with the given mode (0o4755 for a setuid program).
+    Mode(&'static str, Vec<u8>, u32),
     Dir(&'static str),
     Symlink(&'static str, &'static str),
     Hardlink(&'static str, &'static str),
@@ -33,11 +35,13 @@ pub fn tar(entries: &[Entry]) -> Vec<u8> {
         header.set_uid(0);
         header.set_gid(0);
         match entry {
-            Entry::File(path, content) | Entry::Executable(path, content) => {
-                let mode = if matches!(entry, Entry::Executable(..)) {
-                    0o755
-                } else {
-                    0o644
+            Entry::File(path, content)
+            | Entry::Executable(path, content)
+            | Entry::Mode(path, content, _) => {
+                let mode = match entry {
+                    Entry::Executable(..) => 0o755,
+                    Entry::Mode(_, _, mode) => *mode,
+                    _ => 0o644,
                 };
                 header.set_entry_type(tar::EntryType::Regular);
                 header.set_mode(mode);
@@ -146,11 +150,27 @@ pub fn write_blob(layout: &Path, media_type: &str, bytes: &[u8]) -> serde_json::
 /// Writes an image (config, layers, manifest) into a layout and returns the
 /// manifest descriptor.
 pub fn write_image(layout: &Path, layers: &[TestLayer], architecture: &str) -> serde_json::Value {
+    write_image_with_config(
+        layout,
+        layers,
+        architecture,
+        serde_json::json!({"User": "65532", "Env": ["PATH=/usr/bin"]}),
+    )
+}
+
+/// Writes an image whose config has the given runtime `config` object
+/// (`User`, `Env`, `Cmd`) and returns the manifest descriptor.
+pub fn write_image_with_config(
+    layout: &Path,
+    layers: &[TestLayer],
+    architecture: &str,
+    runtime: serde_json::Value,
+) -> serde_json::Value {
     let diff_ids: Vec<String> = layers.iter().map(|l| sha256(&l.tar)).collect();
     let config = serde_json::json!({
         "architecture": architecture,
         "os": "linux",
-        "config": {"User": "65532", "Env": ["PATH=/usr/bin"]},
+        "config": runtime,
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
     });
     let config = write_blob(
@@ -195,6 +215,22 @@ pub fn oci_layout(dir: &Path, name: &str, layers: &[TestLayer]) -> PathBuf {
     let layout = dir.join(name);
     std::fs::create_dir_all(&layout).unwrap();
     let mut manifest = write_image(&layout, layers, "amd64");
+    manifest["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "latest"});
+    write_index(&layout, vec![manifest]);
+    layout
+}
+
+/// Writes a one-image OCI layout tagged `latest` whose config has the
+/// given runtime `config` object, and returns its path.
+pub fn oci_layout_with_config(
+    dir: &Path,
+    name: &str,
+    layers: &[TestLayer],
+    runtime: serde_json::Value,
+) -> PathBuf {
+    let layout = dir.join(name);
+    std::fs::create_dir_all(&layout).unwrap();
+    let mut manifest = write_image_with_config(&layout, layers, "amd64", runtime);
     manifest["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "latest"});
     write_index(&layout, vec![manifest]);
     layout

@@ -27,7 +27,7 @@ h1{font-size:1.5rem;margin-bottom:.25rem}
 h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d8dce4;padding-bottom:.25rem}
 .meta{color:#4a5263;margin:.2rem 0}
 .cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}
-.card{border:1px solid #d8dce4;border-radius:6px;padding:.75rem 1rem;min-width:12rem}
+.card{border:1px solid #d8dce4;border-radius:6px;padding:.75rem 1rem;min-width:9rem}
 .card .big{font-size:1.6rem;font-weight:600}
 .charts{display:flex;gap:2rem;flex-wrap:wrap}
 table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
@@ -120,7 +120,7 @@ pub(super) fn render(report: &DiffReport) -> String {
 
     cards(&mut out, report);
 
-    out.push_str("<h2>Findings per severity</h2>\n<div class=\"charts\">\n");
+    out.push_str("<h2>Findings and packages</h2>\n<div class=\"charts\">\n");
     severity_chart(&mut out, report);
     package_chart(&mut out, report);
     out.push_str("</div>\n");
@@ -186,8 +186,8 @@ fn cards(out: &mut String, report: &DiffReport) {
 /// Grouped bars: for each group, one bar for A and one for B.
 fn bar_chart(out: &mut String, id: &str, title: &str, groups: &[(String, usize, usize)]) {
     let width = 80 + groups.len() * 90;
-    let height = 260;
-    let top = 30;
+    let height = 280;
+    let top = 44;
     let bottom = 40;
     let plot = height - top - bottom;
     let max = groups

@@ -708,3 +708,81 @@ pub(crate) fn fact_rows(report: &DiffReport) -> Vec<(&'static str, String, Strin
         .map(|(label, get)| (label, value(&report.a, &*get), value(&report.b, &*get)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_identity_drops_version_and_qualifiers() {
+        let cases = [
+            (
+                "pkg:apk/alpine/musl@1.2.3-r3?arch=x86_64&distro=alpine-3.16",
+                "pkg:apk/alpine/musl",
+            ),
+            (
+                "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12",
+                "pkg:deb/debian/zlib1g",
+            ),
+            ("pkg:npm/%40babel/core@7.24.0", "pkg:npm/%40babel/core"),
+            ("pkg:npm/@babel/core@7.24.0", "pkg:npm/@babel/core"),
+            (
+                "pkg:maven/org.apache.kafka/kafka_2.13@3.2.2?type=jar",
+                "pkg:maven/org.apache.kafka/kafka_2.13",
+            ),
+            ("pkg:golang/stdlib", "pkg:golang/stdlib"),
+            (
+                "pkg:golang/github.com/docker/cli@v28.2.2%2Bincompatible#cmd/docker",
+                "pkg:golang/github.com/docker/cli",
+            ),
+        ];
+        for (purl, key) in cases {
+            assert_eq!(package_key(purl), key, "{purl}");
+        }
+    }
+
+    #[test]
+    fn reduction_and_delta() {
+        let row = CountRow {
+            label: "high".to_owned(),
+            a: 68,
+            b: 32,
+        };
+        assert_eq!(row.delta(), -36);
+        assert_eq!(reduction_text(&row), "52.9%");
+        let increase = CountRow {
+            label: "low".to_owned(),
+            a: 2,
+            b: 3,
+        };
+        assert_eq!(reduction_text(&increase), "-50.0%");
+        let none = CountRow {
+            label: "critical".to_owned(),
+            a: 0,
+            b: 4,
+        };
+        assert_eq!(reduction_text(&none), "n/a");
+        assert_eq!(signed(4), "+4");
+        assert_eq!(signed(0), "0");
+    }
+
+    #[test]
+    fn version_directions() {
+        assert_eq!(
+            direction("deb", "1:1.2.13.dfsg-1", "1:1.2.13.dfsg-1+deb12u1"),
+            Direction::Upgraded
+        );
+        assert_eq!(
+            direction("apk", "1.36.1-r29", "1.35.0-r17"),
+            Direction::Downgraded
+        );
+        assert_eq!(direction("pypi", "2.0", "10.0"), Direction::Upgraded);
+        assert_eq!(direction("generic", "1", "2"), Direction::Changed);
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(54_100_000), "51.6 MiB");
+    }
+}

@@ -90,10 +90,8 @@ pub(super) fn render(report: &ScanReport) -> String {
         summary: Summary::of(&report.findings),
         findings: &report.findings,
         warnings: warnings(report),
-        packages: report
-            .inventory
-            .packages
-            .iter()
+        packages: crate::sbom::sorted_packages(&report.inventory)
+            .into_iter()
             .map(|package| PackageRef {
                 name: &package.name,
                 version: &package.version,
