@@ -47,23 +47,21 @@ a="oci-dir:$corpus/images/$image_a"
 b="oci-dir:$corpus/images/$image_b"
 json="$out_dir/diff-$image_a-$image_b.json"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-hyperfine --shell=none --warmup 3 --min-runs 20 --export-json "$json" \
-    "$rampart -q --cache-dir $cache scan $a -o json=/dev/null" \
-    "$rampart -q --cache-dir $cache scan $b -o json=/dev/null" \
-    "$rampart -q --cache-dir $cache diff $a $b -o json=/dev/null" \
-    "$rampart -q --cache-dir $cache diff $a $b -o json=/dev/null -o html=/dev/null -o markdown=/dev/null" >&2
+reports="$out_dir/diff-reports"
+mkdir -p "$reports"
+labels=("scan $image_a" "scan $image_b" "diff (json)" "diff (json, html, markdown)")
+commands=(
+    "$rampart -q --cache-dir $cache scan $a -o json=$reports/scan-a.json"
+    "$rampart -q --cache-dir $cache scan $b -o json=$reports/scan-b.json"
+    "$rampart -q --cache-dir $cache diff $a $b -o json=$reports/diff.json"
+    "$rampart -q --cache-dir $cache diff $a $b -o json=$reports/diff.json -o html=$reports/diff.html -o markdown=$reports/diff.md"
+)
+hyperfine --shell=none --warmup 3 --min-runs 30 --export-json "$json" "${commands[@]}" >&2
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 rss() {
     /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }'
 }
-labels=("scan $image_a" "scan $image_b" "diff (json)" "diff (json, html, markdown)")
-commands=(
-    "$rampart -q --cache-dir $cache scan $a -o json=/dev/null"
-    "$rampart -q --cache-dir $cache scan $b -o json=/dev/null"
-    "$rampart -q --cache-dir $cache diff $a $b -o json=/dev/null"
-    "$rampart -q --cache-dir $cache diff $a $b -o json=/dev/null -o html=/dev/null -o markdown=/dev/null"
-)
 scan_a=$(jq '.results[0].mean' "$json")
 scan_b=$(jq '.results[1].mean' "$json")
 larger=$(jq -n "[$scan_a, $scan_b] | max")

@@ -14,8 +14,12 @@ use rampart_report::diff::{DiffFormat, Side, compare, parse_scan_json, render_di
 
 use crate::cache::CacheDir;
 use crate::output::{OutputTarget, check_targets, parse_target, stdout_is_terminal, write_all};
-use crate::sbom::{ReadArgs, document_timestamp, log_warnings, parse_timestamp};
-use crate::scan::{FilterArgs, ScanOutcome, build_report, open_database, read_image};
+use crate::sbom::{
+    ReadArgs, checked_inventory, document_timestamp, inventory_of_image, log_warnings, open_image,
+    parse_timestamp,
+};
+use crate::scan::{FilterArgs, ScanOutcome, build_report, open_database};
+use rampart_inventory::Inventory;
 
 /// Largest saved scan file read, in bytes.
 const MAX_SCAN_FILE: u64 = 512 << 20;
@@ -92,7 +96,7 @@ fn is_json_file(path: &Path) -> bool {
         .is_some_and(|byte| *byte == b'{')
 }
 
-pub fn run(args: DiffArgs, cache: &CacheDir, quiet: bool) -> anyhow::Result<ScanOutcome> {
+pub fn run(args: DiffArgs, cache: &CacheDir) -> anyhow::Result<ScanOutcome> {
     let mut outputs = args.outputs.clone();
     if outputs.is_empty() {
         let format = if stdout_is_terminal() {
@@ -112,23 +116,9 @@ pub fn run(args: DiffArgs, cache: &CacheDir, quiet: bool) -> anyhow::Result<Scan
     let database = needs_database.then(|| open_database(cache)).transpose()?;
     let policy = args.filters.load()?;
 
-    // Both images are read at once; each read also uses a worker per layer.
-    // Progress bars are left out, as two would overwrite each other.
-    let _ = quiet;
     let read = &args.read;
     let [input_a, input_b] = &inputs;
-    let read_one = |input: &Input| match input {
-        Input::Scan(reference) => Some(read_image(reference, read, true)),
-        Input::Saved(_) => None,
-    };
-    let (inventory_a, inventory_b) = std::thread::scope(|scope| {
-        let a = scope.spawn(|| read_one(input_a));
-        let b = read_one(input_b);
-        let a = a
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (a, b)
-    });
+    let (inventory_a, inventory_b) = read_both(input_a, input_b, read)?;
 
     let side = |input: &Input, inventory: Option<anyhow::Result<_>>| -> anyhow::Result<Side> {
         match (input, inventory) {
@@ -178,6 +168,53 @@ pub fn run(args: DiffArgs, cache: &CacheDir, quiet: bool) -> anyhow::Result<Scan
         )));
     }
     Ok(ScanOutcome::Passed)
+}
+
+/// An image or SBOM opened for reading.
+enum Opened {
+    Image(rampart_image::Image),
+    Sbom(Inventory),
+}
+
+fn open(input: &Input, read: &ReadArgs) -> anyhow::Result<Option<Opened>> {
+    let Input::Scan(reference) = input else {
+        return Ok(None);
+    };
+    if let Some(path) = reference.strip_prefix("sbom:") {
+        let inventory = rampart_inventory::sbom_input::inventory_from_sbom(Path::new(path))?;
+        return Ok(Some(Opened::Sbom(inventory)));
+    }
+    let image = open_image(reference, read.platform.clone(), &read.limits())
+        .with_context(|| format!("cannot scan {reference}"))?;
+    Ok(Some(Opened::Image(image)))
+}
+
+type Read = Option<anyhow::Result<Inventory>>;
+
+/// Reads the sides that are images or SBOMs. Two images are read at once,
+/// their layers sharing the threads largest first
+/// ([`rampart_inventory::inventory_images`]).
+fn read_both(a: &Input, b: &Input, read: &ReadArgs) -> anyhow::Result<(Read, Read)> {
+    let opened_a = open(a, read)?;
+    let opened_b = open(b, read)?;
+    if let (Some(Opened::Image(image_a)), Some(Opened::Image(image_b))) = (&opened_a, &opened_b) {
+        let mut results =
+            rampart_inventory::inventory_images(&[image_a, image_b], read.limits(), None)
+                .into_iter()
+                .zip([image_a, image_b])
+                .map(|(result, image)| {
+                    result
+                        .map(checked_inventory)
+                        .with_context(|| format!("cannot scan {}", image.reference))
+                });
+        return Ok((results.next(), results.next()));
+    }
+    let inventory = |opened: Opened| match opened {
+        Opened::Sbom(inventory) => Ok(inventory),
+        Opened::Image(image) => inventory_of_image(&image, read.limits(), true)
+            .with_context(|| format!("cannot scan {}", image.reference)),
+    };
+    Ok((opened_a.map(inventory), opened_b.map(inventory)))
 }
 
 /// Reads a saved scan JSON file.

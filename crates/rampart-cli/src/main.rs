@@ -82,7 +82,7 @@ fn main() -> ExitCode {
             cache::CacheDir::resolve(cache_dir).and_then(|cache| scan::run(args, &cache, quiet))
         }
         Command::Diff(args) => {
-            cache::CacheDir::resolve(cache_dir).and_then(|cache| diff::run(args, &cache, quiet))
+            cache::CacheDir::resolve(cache_dir).and_then(|cache| diff::run(args, &cache))
         }
         Command::Sbom(args) => sbom::run(args, quiet).map(|()| scan::ScanOutcome::Passed),
         Command::Version(command) => version::run(command).map(|()| scan::ScanOutcome::Passed),

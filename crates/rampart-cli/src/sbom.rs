@@ -170,6 +170,16 @@ pub fn inventory_of(
     limits: Limits,
     quiet: bool,
 ) -> anyhow::Result<Inventory> {
+    let image = open_image(reference, platform, &limits)?;
+    inventory_of_image(&image, limits, quiet)
+}
+
+/// Opens an image: reads its index, manifest and configuration, but no layer.
+pub fn open_image(
+    reference: &str,
+    platform: Option<Platform>,
+    limits: &Limits,
+) -> anyhow::Result<Image> {
     let options = OpenOptions {
         platform,
         limits: limits.clone(),
@@ -180,33 +190,46 @@ pub fn inventory_of(
             "--platform is ignored: {reference} is a plain directory, which has no platform"
         );
     }
-    let _span = tracing::info_span!("image", reference).entered();
     tracing::info!(
+        reference,
         kind = image.kind.scheme(),
         layers = image.layers.len(),
         "opened image"
     );
+    Ok(image)
+}
 
-    let bar = progress_bar(&image, quiet).map(Arc::new);
+/// Builds the inventory of an opened image.
+pub fn inventory_of_image(image: &Image, limits: Limits, quiet: bool) -> anyhow::Result<Inventory> {
+    let reference = image.reference.as_str();
+    let _span = tracing::info_span!("image", reference).entered();
+    let bar = progress_bar(image, quiet).map(Arc::new);
     let progress_bar = bar.clone();
     let progress = move |bytes: u64| {
         if let Some(bar) = &progress_bar {
             bar.inc(bytes);
         }
     };
-    let inventory = rampart_inventory::inventory_image(&image, limits, Some(&progress));
+    let inventory = rampart_inventory::inventory_image(image, limits, Some(&progress));
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let mut inventory = inventory?;
+    Ok(checked_inventory(inventory?))
+}
 
+/// Adds the warnings that concern the whole inventory.
+pub fn checked_inventory(mut inventory: Inventory) -> Inventory {
     if inventory.distro.is_none() && inventory.packages.iter().any(|p| p.package_type.is_os()) {
         inventory
             .warnings
             .push("no OS release file found; purls carry no distro qualifier".to_owned());
     }
-    tracing::info!(packages = inventory.packages.len(), "cataloged image");
-    Ok(inventory)
+    tracing::info!(
+        image = inventory.source.reference,
+        packages = inventory.packages.len(),
+        "cataloged image"
+    );
+    inventory
 }
 
 /// Logs warnings on stderr unless a table goes to stdout, because the table

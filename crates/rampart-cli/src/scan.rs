@@ -274,7 +274,7 @@ fn read_target(image: &ImageArgs, quiet: bool) -> anyhow::Result<Inventory> {
 }
 
 /// Reads the scan target `reference`: an SBOM for `sbom:FILE`, else an image.
-pub fn read_image(reference: &str, read: &ReadArgs, quiet: bool) -> anyhow::Result<Inventory> {
+fn read_image(reference: &str, read: &ReadArgs, quiet: bool) -> anyhow::Result<Inventory> {
     if let Some(path) = reference.strip_prefix("sbom:") {
         let inventory = rampart_inventory::sbom_input::inventory_from_sbom(Path::new(path))?;
         tracing::info!(packages = inventory.packages.len(), "read SBOM");

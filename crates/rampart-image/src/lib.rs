@@ -22,4 +22,4 @@ pub use fs::{FileData, FileInfo, FileKind, FileVersion, Filesystem, LayerIndex, 
 pub use layer::{Capture, CaptureFn, Extractor, ProgressFn};
 pub use limits::Limits;
 pub use source::{Image, ImageConfig, ImageReference, Layer, OpenOptions, Platform, SourceKind};
-pub use squash::{LayerSummary, SquashOptions, Squashed};
+pub use squash::{LayerSummary, SquashOptions, Squashed, squash_all, squash_all_with};

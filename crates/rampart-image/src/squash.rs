@@ -6,9 +6,8 @@
 //! below it (OCI image-spec, "Whiteouts"): an opaque directory keeps the
 //! entries its own layer adds, wherever the marker sits in the tar.
 
-use std::sync::atomic::AtomicU64;
-
-use rayon::prelude::*;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::digest::{Digest, HashingReader};
 use crate::error::{ImageError, Result};
@@ -51,14 +50,13 @@ pub struct Squashed {
 impl Image {
     /// Reads every layer, verifying digests, and builds the final filesystem.
     pub fn squash(&self, options: &SquashOptions) -> Result<Squashed> {
-        if let Store::RootDirectory(root) = &self.store {
-            let fs =
-                rootfs::walk_directory(root, &self.reference, options.capture, &options.limits)?;
-            return Ok(Squashed {
-                fs,
-                layers: Vec::new(),
-            });
-        }
+        squash_all(&[self], options)
+            .pop()
+            .unwrap_or_else(|| unreachable!("one result per image"))
+    }
+
+    /// Checks what can be checked before any layer is read.
+    fn check_layer_count(&self) -> Result<()> {
         if self.layers.len() > usize::from(LayerIndex::MAX) {
             return Err(ImageError::InvalidMetadata {
                 image: self.reference.clone(),
@@ -70,26 +68,11 @@ impl Image {
                 ),
             });
         }
+        Ok(())
+    }
 
-        let context = DecodeContext {
-            limits: &options.limits,
-            capture: options.capture,
-            progress: options.progress,
-            hash_in_background: self.layers.len() < rayon::current_num_threads(),
-            entries_seen: AtomicU64::new(0),
-            captured_bytes: AtomicU64::new(0),
-        };
-        let decoded: Vec<Result<DecodedLayer>> = self
-            .layers
-            .par_iter()
-            .enumerate()
-            .map(|(index, layer)| {
-                let _span = tracing::debug_span!("layer", index, digest = ?layer.display_digest())
-                    .entered();
-                self.decode(layer, &context)
-            })
-            .collect();
-
+    /// Applies the decoded layers, bottom first, to a new filesystem.
+    fn assemble(&self, decoded: Vec<Result<DecodedLayer>>) -> Result<Squashed> {
         let mut decoded_layers = Vec::with_capacity(decoded.len());
         for result in decoded {
             decoded_layers.push(result?);
@@ -117,6 +100,7 @@ impl Image {
             self.apply(&mut fs, decoded, index as LayerIndex, &name)?;
         }
         tracing::debug!(
+            image = self.reference,
             layers = summaries.len(),
             captured_bytes = fs.captured_bytes(),
             "squashed image"
@@ -259,4 +243,146 @@ impl Image {
     pub fn is_directory(&self) -> bool {
         self.kind == SourceKind::Dir
     }
+}
+
+/// Squashes several images at once, returning one result per image in the
+/// order given. See [`squash_all_with`].
+pub fn squash_all(images: &[&Image], options: &SquashOptions) -> Vec<Result<Squashed>> {
+    squash_all_with(images, options, |_, squashed| squashed)
+}
+
+/// Squashes several images at once and hands each result to `finish` as
+/// soon as that image's last layer is decoded, returning what `finish`
+/// returns, one value per image in the order given.
+///
+/// The layers of all images form one queue, largest stored size first, and
+/// one worker per rayon thread takes the next layer whenever it is free
+/// (list scheduling). The largest layers, which decide the wall time, thus
+/// start first and the small ones fill the threads that fall idle; rayon's
+/// own splitting of a parallel iterator would start layers in halves of the
+/// list instead. The worker that decodes an image's last layer squashes that
+/// image and calls `finish` while the other workers go on decoding. The
+/// limits apply to each image separately.
+pub fn squash_all_with<T, F>(images: &[&Image], options: &SquashOptions, finish: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize, Result<Squashed>) -> T + Sync,
+{
+    let checks: Vec<Result<()>> = images
+        .iter()
+        .map(|image| image.check_layer_count())
+        .collect();
+    let decodes_layers: Vec<bool> = (0..images.len())
+        .map(|index| {
+            checks[index].is_ok()
+                && !matches!(images[index].store, Store::RootDirectory(_))
+                && !images[index].layers.is_empty()
+        })
+        .collect();
+    let mut jobs: Vec<(usize, usize)> = (0..images.len())
+        .filter(|index| decodes_layers[*index])
+        .flat_map(|index| (0..images[index].layers.len()).map(move |layer| (index, layer)))
+        .collect();
+    // A layer of unknown size counts as the largest.
+    jobs.sort_by_key(|&(image, layer)| {
+        std::cmp::Reverse(images[image].layers[layer].size.unwrap_or(u64::MAX))
+    });
+
+    let threads = rayon::current_num_threads();
+    let contexts: Vec<DecodeContext> = images
+        .iter()
+        .map(|_| DecodeContext {
+            limits: &options.limits,
+            capture: options.capture,
+            progress: options.progress,
+            hash_in_background: jobs.len() < threads,
+            entries_seen: AtomicU64::new(0),
+            captured_bytes: AtomicU64::new(0),
+        })
+        .collect();
+    let pending: Vec<AtomicUsize> = images
+        .iter()
+        .map(|image| AtomicUsize::new(image.layers.len()))
+        .collect();
+    let decoded: Vec<Mutex<Vec<Option<Result<DecodedLayer>>>>> = images
+        .iter()
+        .map(|image| Mutex::new(image.layers.iter().map(|_| None).collect()))
+        .collect();
+    let outputs: Vec<Mutex<Option<T>>> = images.iter().map(|_| Mutex::new(None)).collect();
+    let mut checks: Vec<Option<Result<()>>> = checks.into_iter().map(Some).collect();
+
+    let store = |index: usize, value: T| {
+        *outputs[index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(value);
+    };
+    let next = AtomicUsize::new(0);
+    rayon::scope(|scope| {
+        // Images without layers to decode: a failed check, a directory.
+        for (index, check) in checks.iter_mut().enumerate() {
+            if decodes_layers[index] {
+                continue;
+            }
+            let check = check.take().unwrap_or(Ok(()));
+            let (finish, store) = (&finish, &store);
+            scope.spawn(move |_| {
+                let image = images[index];
+                let squashed = check.and_then(|()| match &image.store {
+                    Store::RootDirectory(root) => rootfs::walk_directory(
+                        root,
+                        &image.reference,
+                        options.capture,
+                        &options.limits,
+                    )
+                    .map(|fs| Squashed {
+                        fs,
+                        layers: Vec::new(),
+                    }),
+                    _ => image.assemble(Vec::new()),
+                });
+                store(index, finish(index, squashed));
+            });
+        }
+        for _ in 0..threads.min(jobs.len()) {
+            scope.spawn(|_| {
+                loop {
+                    let job = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(image_index, layer_index)) = jobs.get(job) else {
+                        break;
+                    };
+                    let image = images[image_index];
+                    let layer = &image.layers[layer_index];
+                    let result = {
+                        let _span = tracing::debug_span!("layer", image = image.reference, index = layer_index, digest = ?layer.display_digest())
+                            .entered();
+                        image.decode(layer, &contexts[image_index])
+                    };
+                    let mut slots = decoded[image_index]
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    slots[layer_index] = Some(result);
+                    if pending[image_index].fetch_sub(1, Ordering::AcqRel) != 1 {
+                        continue;
+                    }
+                    // This was the image's last layer.
+                    let layers = std::mem::take(&mut *slots)
+                        .into_iter()
+                        .map(|slot| slot.unwrap_or_else(|| unreachable!("every layer was decoded")))
+                        .collect();
+                    drop(slots);
+                    store(image_index, finish(image_index, image.assemble(layers)));
+                }
+            });
+        }
+    });
+
+    outputs
+        .into_iter()
+        .map(|output| {
+            output
+                .into_inner()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .unwrap_or_else(|| unreachable!("every image was finished"))
+        })
+        .collect()
 }

@@ -136,22 +136,42 @@ pub fn inventory_image(
     limits: rampart_image::Limits,
     progress: Option<&rampart_image::ProgressFn>,
 ) -> rampart_image::Result<Inventory> {
+    inventory_images(&[image], limits, progress)
+        .pop()
+        .unwrap_or_else(|| unreachable!("one result per image"))
+}
+
+/// Squashes and catalogs several images at once (see
+/// [`rampart_image::squash_all`] for how their layers share the threads),
+/// returning one result per image in the order given. Each image is
+/// cataloged as soon as its layers are decoded, while the other image's
+/// layers are still being decoded.
+pub fn inventory_images(
+    images: &[&Image],
+    limits: rampart_image::Limits,
+    progress: Option<&rampart_image::ProgressFn>,
+) -> Vec<rampart_image::Result<Inventory>> {
     let options = rampart_image::SquashOptions {
         capture: &capture_rule,
         limits,
         progress,
     };
-    let squashed = image.squash(&options)?;
+    rampart_image::squash_all_with(images, &options, |index, squashed| {
+        squashed.map(|squashed| inventory_of_squashed(images[index], &squashed))
+    })
+}
+
+fn inventory_of_squashed(image: &Image, squashed: &rampart_image::Squashed) -> Inventory {
     let (distro, packages, mut warnings) = catalog(&squashed.fs);
     if distro.is_none() && packages.is_empty() && warnings.is_empty() {
         warnings.push(empty_inventory_hint(&squashed.fs, &image.reference));
     }
     let mut source = source_info(image, &squashed.layers);
     source.facts = Some(ImageFacts::of(image, &squashed.layers, &squashed.fs));
-    Ok(Inventory {
+    Inventory {
         source,
         distro,
         packages,
         warnings,
-    })
+    }
 }

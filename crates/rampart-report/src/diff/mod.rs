@@ -603,7 +603,7 @@ pub fn render_diff(report: &DiffReport, format: DiffFormat, color: bool) -> Stri
     }
 }
 
-/// The facts of a side, or empty facts for an SBOM input.
+/// The facts of a side; `None` for an SBOM input.
 pub(crate) fn facts(side: &Side) -> Option<&ImageFacts> {
     side.source.facts.as_ref()
 }
@@ -641,71 +641,66 @@ pub(crate) fn reduction_text(row: &CountRow) -> String {
     }
 }
 
-/// One row of the image facts, as (label, A's value, B's value).
-pub(crate) fn fact_rows(report: &DiffReport) -> Vec<(&'static str, String, String)> {
-    let value = |side: &Side, get: &dyn Fn(&ImageFacts) -> String| {
-        facts(side).map_or_else(|| "n/a".to_owned(), get)
+/// Labels of the image facts, in the order of [`fact_values`].
+const FACT_LABELS: [&str; 9] = [
+    "compressed size",
+    "uncompressed size",
+    "layers",
+    "files",
+    "shell",
+    "package manager",
+    "setuid files",
+    "setgid files",
+    "user",
+];
+
+/// The image facts of one side as text, in the order of [`FACT_LABELS`];
+/// `n/a` for an SBOM input.
+fn fact_values(facts: Option<&ImageFacts>) -> [String; 9] {
+    let Some(facts) = facts else {
+        return std::array::from_fn(|_| "n/a".to_owned());
     };
-    let list = |items: &[String]| {
-        if items.is_empty() {
+    let paths = |paths: &[String]| {
+        if paths.is_empty() {
             "none".to_owned()
         } else {
-            format!("yes ({})", items.len())
+            paths.join(", ")
         }
     };
-    let rows: Vec<(&'static str, Box<dyn Fn(&ImageFacts) -> String>)> = vec![
-        (
-            "compressed size",
-            Box::new(|f: &ImageFacts| f.compressed_size.map_or("n/a".to_owned(), human_bytes)),
-        ),
-        (
-            "uncompressed size",
-            Box::new(|f: &ImageFacts| human_bytes(f.uncompressed_size)),
-        ),
-        ("layers", Box::new(|f: &ImageFacts| f.layers.to_string())),
-        ("files", Box::new(|f: &ImageFacts| f.files.to_string())),
-        (
-            "shell",
-            Box::new(|f: &ImageFacts| {
-                if f.shells.is_empty() {
-                    "none".to_owned()
-                } else {
-                    f.shells.join(", ")
-                }
-            }),
-        ),
-        (
-            "package manager",
-            Box::new(|f: &ImageFacts| {
-                if f.package_managers.is_empty() {
-                    "none".to_owned()
-                } else {
-                    f.package_managers.join(", ")
-                }
-            }),
-        ),
-        (
-            "setuid files",
-            Box::new(move |f: &ImageFacts| list(&f.setuid_files)),
-        ),
-        (
-            "setgid files",
-            Box::new(move |f: &ImageFacts| list(&f.setgid_files)),
-        ),
-        (
-            "user",
-            Box::new(|f: &ImageFacts| {
-                let user = f.user.as_deref().unwrap_or("not set");
-                if f.runs_as_root {
-                    format!("{user} (root)")
-                } else {
-                    user.to_owned()
-                }
-            }),
-        ),
-    ];
-    rows.into_iter()
-        .map(|(label, get)| (label, value(&report.a, &*get), value(&report.b, &*get)))
+    let count = |paths: &[String]| {
+        if paths.is_empty() {
+            "none".to_owned()
+        } else {
+            format!("yes ({})", paths.len())
+        }
+    };
+    let user = facts.user.as_deref().unwrap_or("not set");
+    [
+        facts
+            .compressed_size
+            .map_or_else(|| "n/a".to_owned(), human_bytes),
+        human_bytes(facts.uncompressed_size),
+        facts.layers.to_string(),
+        facts.files.to_string(),
+        paths(&facts.shells),
+        paths(&facts.package_managers),
+        count(&facts.setuid_files),
+        count(&facts.setgid_files),
+        if facts.runs_as_root {
+            format!("{user} (root)")
+        } else {
+            user.to_owned()
+        },
+    ]
+}
+
+/// The image facts as (label, A's value, B's value) rows.
+pub(crate) fn fact_rows(report: &DiffReport) -> Vec<(&'static str, String, String)> {
+    FACT_LABELS
+        .into_iter()
+        .zip(fact_values(facts(&report.a)))
+        .zip(fact_values(facts(&report.b)))
+        .map(|((label, a), b)| (label, a, b))
         .collect()
 }
 
