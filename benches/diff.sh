@@ -66,13 +66,17 @@ scan_a=$(jq '.results[0].mean' "$json")
 scan_b=$(jq '.results[1].mean' "$json")
 larger=$(jq -n "[$scan_a, $scan_b] | max")
 
-echo "| command | mean ± σ (ms) | against the larger scan | peak RSS (MiB) |"
-echo "|---|---:|---:|---:|"
+larger_median=$(jq -n "[$(jq '.results[0].median' "$json"), $(jq '.results[1].median' "$json")] | max")
+
+echo "| command | mean ± σ (ms) | median (ms) | mean against the larger scan | median against the larger scan | peak RSS (MiB) |"
+echo "|---|---:|---:|---:|---:|---:|"
 for index in 0 1 2 3; do
     mean=$(jq ".results[$index].mean * 1000" "$json")
     stddev=$(jq ".results[$index].stddev * 1000" "$json")
+    median=$(jq ".results[$index].median * 1000" "$json")
     ratio=$(jq -n "$(jq ".results[$index].mean" "$json") / $larger")
+    median_ratio=$(jq -n "$(jq ".results[$index].median" "$json") / $larger_median")
     # shellcheck disable=SC2086
     peak=$(rss ${commands[$index]})
-    printf '| %s | %.1f ± %.1f | %.2f× | %s |\n' "${labels[$index]}" "$mean" "$stddev" "$ratio" "$peak"
+    printf '| %s | %.1f ± %.1f | %.1f | %.2f× | %.2f× | %s |\n' "${labels[$index]}" "$mean" "$stddev" "$median" "$ratio" "$median_ratio" "$peak"
 done

@@ -80,7 +80,7 @@ impl Input {
     }
 }
 
-/// Whether a plain path is a JSON file (its first non-blank byte is `{`).
+/// Returns whether a plain path is a JSON file (its first non-blank byte is `{`).
 fn is_json_file(path: &Path) -> bool {
     use std::io::Read;
     if !path.is_file() {

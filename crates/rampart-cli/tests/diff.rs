@@ -407,7 +407,7 @@ fn bad_inputs_exit_2_and_write_nothing() {
 
 // Headless Chromium.
 
-/// The Chromium binary, or `None` to skip; with `RAMPART_REQUIRE_CHROMIUM`
+/// Returns the Chromium binary, or `None` to skip; with `RAMPART_REQUIRE_CHROMIUM`
 /// set (CI sets it), a missing browser fails the test.
 fn chromium() -> Option<PathBuf> {
     for candidate in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
@@ -664,7 +664,7 @@ fn names(list: &serde_json::Value) -> BTreeSet<String> {
 /// Syft's SBOMs of the two images, every version change is an upgrade by
 /// apk's rules, and the findings agree with the two scans made one by one.
 /// The corpus secdb stops at 3.11, so both sides have no OS findings and
-/// the report says why.
+/// the report's warnings give the reason.
 #[test]
 fn corpus_alpine_pair_packages_match_syft() {
     let Some(corpus) = corpus_dir() else {

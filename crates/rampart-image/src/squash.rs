@@ -258,9 +258,9 @@ pub fn squash_all(images: &[&Image], options: &SquashOptions) -> Vec<Result<Squa
 /// The layers of all images form one queue, largest stored size first, and
 /// one worker per rayon thread takes the next layer whenever it is free
 /// (list scheduling). The largest layers, which decide the wall time, thus
-/// start first and the small ones fill the threads that fall idle; rayon's
-/// own splitting of a parallel iterator would start layers in halves of the
-/// list instead. The worker that decodes an image's last layer squashes that
+/// start first, and the small ones fill the threads that fall idle. Rayon's
+/// own splitting of a parallel iterator would start the layers in halves of
+/// the list instead. The worker that decodes an image's last layer squashes that
 /// image and calls `finish` while the other workers go on decoding. The
 /// limits apply to each image separately.
 pub fn squash_all_with<T, F>(images: &[&Image], options: &SquashOptions, finish: F) -> Vec<T>

@@ -114,16 +114,6 @@ impl ImageFacts {
             user,
         }
     }
-
-    /// Whether the image has a shell.
-    pub fn has_shell(&self) -> bool {
-        !self.shells.is_empty()
-    }
-
-    /// Whether the image has a package manager.
-    pub fn has_package_manager(&self) -> bool {
-        !self.package_managers.is_empty()
-    }
 }
 
 /// Returns the paths of `names` in the binary directories that resolve to a
@@ -151,7 +141,7 @@ fn programs(fs: &Filesystem, names: &[&str]) -> Vec<String> {
     found
 }
 
-/// Whether a `USER` value means UID 0. The user part comes before an
+/// Returns whether a `USER` value means UID 0. The user part comes before an
 /// optional `:GROUP`; an image without a user runs as root.
 fn is_root(user: Option<&str>) -> bool {
     let Some(user) = user else {

@@ -214,34 +214,7 @@ fn bar_chart(out: &mut String, id: &str, title: &str, groups: &[(String, usize, 
         width - 10
     );
     for (index, (label, a, b)) in groups.iter().enumerate() {
-        let x = 60 + index * 90;
-        for (offset, (value, color, side)) in [(*a, COLOR_A, "A"), (*b, COLOR_B, "B")]
-            .into_iter()
-            .enumerate()
-        {
-            let bar_height = value * plot / max;
-            let bar_x = x + offset * 34;
-            let bar_y = axis_y - bar_height;
-            let _ = writeln!(
-                out,
-                "<rect class=\"bar bar-{side}\" x=\"{bar_x}\" y=\"{bar_y}\" width=\"30\" \
-                 height=\"{bar_height}\" fill=\"{color}\"><title>{}: {side} {value}</title></rect>",
-                escape(label)
-            );
-            let _ = writeln!(
-                out,
-                "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{value}</text>",
-                bar_x + 15,
-                bar_y.saturating_sub(4).max(12)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">{}</text>",
-            x + 32,
-            axis_y + 16,
-            escape(label)
-        );
+        group_bars(out, 60 + index * 90, axis_y, plot, max, label, *a, *b);
     }
     let legend_y = height - 8;
     let _ = writeln!(
@@ -254,6 +227,48 @@ fn bar_chart(out: &mut String, id: &str, title: &str, groups: &[(String, usize, 
         legend_y - 10
     );
     out.push_str("</svg>\n");
+}
+
+/// Draws one group of [`bar_chart`]: A's bar, B's bar, their values and
+/// the group label under the axis.
+#[allow(clippy::too_many_arguments)]
+fn group_bars(
+    out: &mut String,
+    x: usize,
+    axis_y: usize,
+    plot: usize,
+    max: usize,
+    label: &str,
+    a: usize,
+    b: usize,
+) {
+    for (offset, (value, color, side)) in [(a, COLOR_A, "A"), (b, COLOR_B, "B")]
+        .into_iter()
+        .enumerate()
+    {
+        let bar_height = value * plot / max;
+        let bar_x = x + offset * 34;
+        let bar_y = axis_y - bar_height;
+        let _ = writeln!(
+            out,
+            "<rect class=\"bar bar-{side}\" x=\"{bar_x}\" y=\"{bar_y}\" width=\"30\" \
+             height=\"{bar_height}\" fill=\"{color}\"><title>{}: {side} {value}</title></rect>",
+            escape(label)
+        );
+        let _ = writeln!(
+            out,
+            "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{value}</text>",
+            bar_x + 15,
+            bar_y.saturating_sub(4).max(12)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">{}</text>",
+        x + 32,
+        axis_y + 16,
+        escape(label)
+    );
 }
 
 fn severity_chart(out: &mut String, report: &DiffReport) {
@@ -352,7 +367,7 @@ fn facts_table(out: &mut String, report: &DiffReport) {
     out.push_str("</tbody></table>\n");
 }
 
-/// The rank of a severity for sorting: critical highest.
+/// Returns the rank of a severity for sorting, critical highest.
 fn severity_rank(rating: Rating) -> usize {
     Rating::ALL
         .iter()

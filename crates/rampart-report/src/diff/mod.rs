@@ -43,7 +43,7 @@ pub struct Side {
 }
 
 impl Side {
-    /// The side of a scan made in this process.
+    /// Makes the side of a scan made in this process.
     pub fn from_report(report: ScanReport) -> Side {
         let packages = report
             .inventory
@@ -78,7 +78,7 @@ impl Side {
     }
 }
 
-/// A package as the comparison sees it.
+/// A package of one side, with the fields the comparison uses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageRef {
     pub name: String,
@@ -224,12 +224,12 @@ pub enum Cause {
     },
     /// The package is on the other side at the same version, but the
     /// advisory status differs there: another release's feed, a record
-    /// that says not affected, or a suppression.
+    /// stating that the package is not affected, or a suppression.
     StatusChanged,
 }
 
 impl Cause {
-    /// A short phrase for tables: `package removed`, `upgraded to 2.6.2`.
+    /// Returns a short phrase for tables: `package removed`, `upgraded to 2.6.2`.
     pub fn describe(&self) -> String {
         match self {
             Cause::PackageRemoved => "package removed".to_owned(),
@@ -349,8 +349,8 @@ pub fn compare(a: Side, b: Side, created: DateTime<Utc>, tool_version: &str) -> 
 }
 
 impl DiffReport {
-    /// Whether B has more critical findings than A, or more critical and
-    /// high findings together (`--fail-if-worse`).
+    /// Returns whether B has more critical findings than A, or more critical
+    /// and high findings together (`--fail-if-worse`).
     pub fn is_worse(&self) -> bool {
         let row = |rating: Rating| {
             self.severities
@@ -401,7 +401,8 @@ fn versions_by_key(side: &Side) -> BTreeMap<&str, BTreeSet<&str>> {
     map
 }
 
-/// Why a finding of A is not in B; `absent` is the cause when B lacks the package.
+/// Returns why a finding of A is not in B. `absent` is the cause when B
+/// lacks the package.
 fn cause(finding: &Finding, other: &BTreeMap<&str, BTreeSet<&str>>, absent: Cause) -> Cause {
     let key = package_key(&finding.package.purl);
     let Some(versions) = other.get(key) else {
@@ -428,8 +429,9 @@ fn cause(finding: &Finding, other: &BTreeMap<&str, BTreeSet<&str>>, absent: Caus
     }
 }
 
-/// Why a finding of B is not in A, told from A's side: the package is new,
-/// or A had it at another version (B's finding came with the change).
+/// Returns why a finding of B is not in A: the package is new, or A had it
+/// at another version (B's finding came with the change). `from` is A's
+/// version, as in [`cause`].
 fn cause_in_b(finding: &Finding, versions_a: &BTreeMap<&str, BTreeSet<&str>>) -> Cause {
     match cause(finding, versions_a, Cause::PackageAdded) {
         Cause::VersionChanged { from, to, .. } => {
@@ -519,7 +521,7 @@ fn package_changes(a: &Side, b: &Side, os: bool) -> PackageChanges {
     changes
 }
 
-/// The packages of one group (OS or language) by identity.
+/// Groups the packages of one group (OS or language) by identity.
 fn collect_group(side: &Side, os: bool) -> BTreeMap<&str, (&str, &str, BTreeSet<&str>)> {
     let mut map: BTreeMap<&str, (&str, &str, BTreeSet<&str>)> = BTreeMap::new();
     for package in side.packages.iter().filter(|p| p.is_os() == os) {
@@ -603,7 +605,7 @@ pub fn render_diff(report: &DiffReport, format: DiffFormat, color: bool) -> Stri
     }
 }
 
-/// The facts of a side; `None` for an SBOM input.
+/// Returns the facts of a side; `None` for an SBOM input.
 pub(crate) fn facts(side: &Side) -> Option<&ImageFacts> {
     side.source.facts.as_ref()
 }
@@ -654,8 +656,8 @@ const FACT_LABELS: [&str; 9] = [
     "user",
 ];
 
-/// The image facts of one side as text, in the order of [`FACT_LABELS`];
-/// `n/a` for an SBOM input.
+/// Formats the image facts of one side, in the order of [`FACT_LABELS`];
+/// every value is `n/a` for an SBOM input.
 fn fact_values(facts: Option<&ImageFacts>) -> [String; 9] {
     let Some(facts) = facts else {
         return std::array::from_fn(|_| "n/a".to_owned());
@@ -694,7 +696,7 @@ fn fact_values(facts: Option<&ImageFacts>) -> [String; 9] {
     ]
 }
 
-/// The image facts as (label, A's value, B's value) rows.
+/// Returns the image facts as (label, A's value, B's value) rows.
 pub(crate) fn fact_rows(report: &DiffReport) -> Vec<(&'static str, String, String)> {
     FACT_LABELS
         .into_iter()
