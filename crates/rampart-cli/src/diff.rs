@@ -19,6 +19,7 @@ use crate::sbom::{
     parse_timestamp,
 };
 use crate::scan::{FilterArgs, ScanOutcome, build_report, open_database};
+use rampart_image::OpenOptions;
 use rampart_inventory::Inventory;
 
 /// Largest saved scan file read, in bytes.
@@ -116,9 +117,13 @@ pub fn run(args: DiffArgs, cache: &CacheDir) -> anyhow::Result<ScanOutcome> {
     let database = needs_database.then(|| open_database(cache)).transpose()?;
     let policy = args.filters.load()?;
 
-    let read = &args.read;
     let [input_a, input_b] = &inputs;
-    let (inventory_a, inventory_b) = read_both(input_a, input_b, read)?;
+    let options = if needs_database {
+        args.read.open_options(cache)?
+    } else {
+        OpenOptions::default()
+    };
+    let (inventory_a, inventory_b) = read_both(input_a, input_b, &options)?;
 
     let side = |input: &Input, inventory: Option<anyhow::Result<_>>| -> anyhow::Result<Side> {
         match (input, inventory) {
@@ -176,7 +181,7 @@ enum Opened {
     Sbom(Inventory),
 }
 
-fn open(input: &Input, read: &ReadArgs) -> anyhow::Result<Option<Opened>> {
+fn open(input: &Input, options: &OpenOptions) -> anyhow::Result<Option<Opened>> {
     let Input::Scan(reference) = input else {
         return Ok(None);
     };
@@ -184,8 +189,8 @@ fn open(input: &Input, read: &ReadArgs) -> anyhow::Result<Option<Opened>> {
         let inventory = rampart_inventory::sbom_input::inventory_from_sbom(Path::new(path))?;
         return Ok(Some(Opened::Sbom(inventory)));
     }
-    let image = open_image(reference, read.platform.clone(), &read.limits())
-        .with_context(|| format!("cannot scan {reference}"))?;
+    let image =
+        open_image(reference, options).with_context(|| format!("cannot scan {reference}"))?;
     Ok(Some(Opened::Image(image)))
 }
 
@@ -194,12 +199,12 @@ type Read = Option<anyhow::Result<Inventory>>;
 /// Reads the sides that are images or SBOMs. Two images are read at once,
 /// their layers sharing the threads largest first
 /// ([`rampart_inventory::inventory_images`]).
-fn read_both(a: &Input, b: &Input, read: &ReadArgs) -> anyhow::Result<(Read, Read)> {
-    let opened_a = open(a, read)?;
-    let opened_b = open(b, read)?;
+fn read_both(a: &Input, b: &Input, options: &OpenOptions) -> anyhow::Result<(Read, Read)> {
+    let opened_a = open(a, options)?;
+    let opened_b = open(b, options)?;
     if let (Some(Opened::Image(image_a)), Some(Opened::Image(image_b))) = (&opened_a, &opened_b) {
         let mut results =
-            rampart_inventory::inventory_images(&[image_a, image_b], read.limits(), None)
+            rampart_inventory::inventory_images(&[image_a, image_b], options.limits.clone(), None)
                 .into_iter()
                 .zip([image_a, image_b])
                 .map(|(result, image)| {
@@ -211,7 +216,7 @@ fn read_both(a: &Input, b: &Input, read: &ReadArgs) -> anyhow::Result<(Read, Rea
     }
     let inventory = |opened: Opened| match opened {
         Opened::Sbom(inventory) => Ok(inventory),
-        Opened::Image(image) => inventory_of_image(&image, read.limits(), true)
+        Opened::Image(image) => inventory_of_image(&image, options.limits.clone(), true)
             .with_context(|| format!("cannot scan {}", image.reference)),
     };
     Ok((opened_a.map(inventory), opened_b.map(inventory)))

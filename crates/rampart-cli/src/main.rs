@@ -27,8 +27,9 @@ const EXIT_POLICY: u8 = 1;
     name = "rampart",
     version,
     about = "Container security: SBOMs and vulnerability scans of container images",
-    long_about = "rampart inventories the operating-system packages of container images and writes \
-                  SBOMs (CycloneDX 1.6, SPDX 2.3). Images are read from OCI layouts, OCI and docker \
+    long_about = "rampart inventories the packages of container images, writes SBOMs (CycloneDX \
+                  1.6, SPDX 2.3), reports their known vulnerabilities and compares two images. \
+                  Images are pulled from OCI registries or read from OCI layouts, OCI and docker \
                   archives, or root filesystem directories and tarballs; nothing is unpacked to disk."
 )]
 struct Cli {
@@ -66,6 +67,10 @@ enum Command {
     #[command(subcommand)]
     Db(db::DbCommand),
 
+    /// Inspect and empty the cache directory (database, feeds, image blobs).
+    #[command(subcommand)]
+    Cache(cache::CacheCommand),
+
     /// Compare package versions with an ecosystem's own rules.
     #[command(subcommand)]
     Version(version::VersionCommand),
@@ -84,8 +89,13 @@ fn main() -> ExitCode {
         Command::Diff(args) => {
             cache::CacheDir::resolve(cache_dir).and_then(|cache| diff::run(args, &cache))
         }
-        Command::Sbom(args) => sbom::run(args, quiet).map(|()| scan::ScanOutcome::Passed),
+        Command::Sbom(args) => cache::CacheDir::resolve(cache_dir)
+            .and_then(|cache| sbom::run(args, &cache, quiet))
+            .map(|()| scan::ScanOutcome::Passed),
         Command::Version(command) => version::run(command).map(|()| scan::ScanOutcome::Passed),
+        Command::Cache(command) => cache::CacheDir::resolve(cache_dir)
+            .and_then(|cache| cache::run(command, &cache))
+            .map(|()| scan::ScanOutcome::Passed),
         Command::Db(command) => cache::CacheDir::resolve(cache_dir)
             .and_then(|cache| db::run(command, &cache, quiet))
             .map(|()| scan::ScanOutcome::Passed),

@@ -1,7 +1,8 @@
 //! `rampart sbom`: open an image, squash its layers, catalog its packages and
 //! render the SBOM in each requested format.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,10 +10,12 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use rampart_image::{Image, Limits, OpenOptions, Platform};
+use rampart_image::source::registry::{BlobCache, Credentials, RegistryOptions, Secret};
+use rampart_image::{Image, Limits, OpenOptions, Platform, SourceKind};
 use rampart_inventory::Inventory;
 use rampart_report::{DocumentMeta, SbomFormat, render_sbom};
 
+use crate::cache::CacheDir;
 use crate::output::{OutputTarget, check_targets, parse_target, stdout_is_terminal, write_all};
 
 #[derive(Args)]
@@ -35,9 +38,10 @@ pub struct SbomArgs {
 /// The image to read and the limits for reading it, shared by `sbom` and `scan`.
 #[derive(Args)]
 pub struct ImageArgs {
-    /// The image: oci-dir:PATH[:TAG], oci-archive:FILE[:TAG],
+    /// The image: registry:REF, oci-dir:PATH[:TAG], oci-archive:FILE[:TAG],
     /// docker-archive:FILE[:REPO:TAG], dir:PATH, rootfs:FILE, or a plain path
-    /// whose kind is detected from its content.
+    /// whose kind is detected from its content. A plain reference that is no
+    /// local path is pulled from its registry ([HOST[:PORT]/]PATH[:TAG][@DIGEST]).
     pub image: String,
 
     #[command(flatten)]
@@ -75,9 +79,69 @@ pub struct ReadArgs {
     /// Maximum bytes of package metadata files held in memory (sum over the image).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "2GiB")]
     max_metadata_size: u64,
+
+    /// Reach this registry (HOST[:PORT]) over plain HTTP instead of HTTPS;
+    /// repeat for several.
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    insecure_registries: Vec<String>,
+
+    /// PEM file with the CA certificates to trust for registries, instead of
+    /// the system's.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+
+    /// User name for the registry; the password is read from stdin
+    /// (--password-stdin). Default: the credentials of Docker's
+    /// configuration ($DOCKER_CONFIG/config.json, else ~/.docker/config.json).
+    #[arg(long, value_name = "USER", requires = "password_stdin")]
+    username: Option<String>,
+
+    /// Read the registry password (or token) for --username from stdin.
+    #[arg(long, requires = "username")]
+    password_stdin: bool,
+
+    /// Maximum size of the image layer cache in the cache directory; the
+    /// least recently used layers are removed beyond it.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "10GiB", env = "RAMPART_LAYER_CACHE_SIZE")]
+    layer_cache_size: u64,
 }
 
 impl ReadArgs {
+    /// Builds the options for opening images. Reads the registry password
+    /// from stdin with --password-stdin, so call it once per command.
+    pub fn open_options(&self, cache: &CacheDir) -> anyhow::Result<OpenOptions> {
+        let credentials = match &self.username {
+            Some(username) if self.password_stdin => {
+                let mut password = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut password)
+                    .context("cannot read the registry password from stdin")?;
+                let password = password.trim_end_matches(['\r', '\n']).to_owned();
+                if password.is_empty() {
+                    anyhow::bail!(
+                        "--password-stdin read an empty password; pipe it in, as in `printf %s \"$TOKEN\" | rampart … --username USER --password-stdin`"
+                    );
+                }
+                Some(Credentials::Basic {
+                    username: username.clone(),
+                    password: Secret::new(password),
+                })
+            }
+            _ => None,
+        };
+        Ok(OpenOptions {
+            platform: self.platform.clone(),
+            limits: self.limits(),
+            registry: RegistryOptions {
+                insecure_registries: self.insecure_registries.clone(),
+                ca_file: self.ca_file.clone(),
+                credentials,
+                cache: Some(BlobCache::new(cache.blobs(), self.layer_cache_size)),
+                ..RegistryOptions::default()
+            },
+        })
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             max_layer_bytes: self.max_layer_size,
@@ -166,26 +230,17 @@ fn progress_bar(image: &Image, quiet: bool) -> Option<ProgressBar> {
 /// Builds the inventory of one image.
 pub fn inventory_of(
     reference: &str,
-    platform: Option<Platform>,
-    limits: Limits,
+    options: &OpenOptions,
     quiet: bool,
 ) -> anyhow::Result<Inventory> {
-    let image = open_image(reference, platform, &limits)?;
-    inventory_of_image(&image, limits, quiet)
+    let image = open_image(reference, options)?;
+    inventory_of_image(&image, options.limits.clone(), quiet)
 }
 
 /// Opens an image: reads its index, manifest and configuration, but no layer.
-pub fn open_image(
-    reference: &str,
-    platform: Option<Platform>,
-    limits: &Limits,
-) -> anyhow::Result<Image> {
-    let options = OpenOptions {
-        platform,
-        limits: limits.clone(),
-    };
-    let image = Image::open(reference, &options)?;
-    if options.platform.is_some() && image.layers.is_empty() {
+pub fn open_image(reference: &str, options: &OpenOptions) -> anyhow::Result<Image> {
+    let image = Image::open(reference, options)?;
+    if options.platform.is_some() && image.kind == SourceKind::Dir {
         tracing::warn!(
             "--platform is ignored: {reference} is a plain directory, which has no platform"
         );
@@ -243,7 +298,7 @@ pub fn log_warnings(warnings: &[String], table_on_stdout: bool) {
     }
 }
 
-pub fn run(args: SbomArgs, quiet: bool) -> anyhow::Result<()> {
+pub fn run(args: SbomArgs, cache: &CacheDir, quiet: bool) -> anyhow::Result<()> {
     let mut outputs = args.outputs;
     if outputs.is_empty() {
         let format = if stdout_is_terminal() {
@@ -256,8 +311,8 @@ pub fn run(args: SbomArgs, quiet: bool) -> anyhow::Result<()> {
     check_targets(&outputs)?;
     let timestamp = document_timestamp(args.timestamp)?;
 
-    let limits = args.image.read.limits();
-    let inventory = inventory_of(&args.image.image, args.image.read.platform, limits, quiet)?;
+    let options = args.image.read.open_options(cache)?;
+    let inventory = inventory_of(&args.image.image, &options, quiet)?;
 
     let table_on_stdout = outputs
         .iter()

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use rampart_advisory::store::Database;
 use rampart_advisory::{Rating, Status};
+use rampart_image::OpenOptions;
 use rampart_inventory::Inventory;
 use rampart_match::policy::{Filters, IgnoreRules};
 use rampart_match::{match_inventory, vex};
@@ -20,9 +21,7 @@ use rampart_report::scan::{
 
 use crate::cache::CacheDir;
 use crate::output::{OutputTarget, check_targets, parse_target, stdout_is_terminal, write_all};
-use crate::sbom::{
-    ImageArgs, ReadArgs, document_timestamp, inventory_of, log_warnings, parse_timestamp,
-};
+use crate::sbom::{ImageArgs, document_timestamp, inventory_of, log_warnings, parse_timestamp};
 
 /// The ignore file read from the working directory when `--ignore-file` is not given.
 const DEFAULT_IGNORE_FILE: &str = ".rampartignore.yaml";
@@ -141,7 +140,8 @@ pub fn run(args: ScanArgs, cache: &CacheDir, quiet: bool) -> anyhow::Result<Scan
     // so a mistake in them fails fast.
     let database = open_database(cache)?;
     let policy = args.filters.load()?;
-    let inventory = read_target(&args.image, quiet)?;
+    let options = args.image.read.open_options(cache)?;
+    let inventory = read_target(&args.image.image, &options, quiet)?;
     let report = build_report(&database, inventory, &policy, args.max_db_age, created)?;
 
     // A table on stdout lists the warnings itself; otherwise they go to
@@ -269,19 +269,13 @@ fn load_ignore_file(flag: Option<&Path>) -> anyhow::Result<Option<IgnoreRules>> 
 }
 
 /// Reads the scan target: an SBOM for `sbom:FILE`, else an image.
-fn read_target(image: &ImageArgs, quiet: bool) -> anyhow::Result<Inventory> {
-    read_image(&image.image, &image.read, quiet)
-}
-
-/// Reads the scan target `reference`: an SBOM for `sbom:FILE`, else an image.
-fn read_image(reference: &str, read: &ReadArgs, quiet: bool) -> anyhow::Result<Inventory> {
+fn read_target(reference: &str, options: &OpenOptions, quiet: bool) -> anyhow::Result<Inventory> {
     if let Some(path) = reference.strip_prefix("sbom:") {
         let inventory = rampart_inventory::sbom_input::inventory_from_sbom(Path::new(path))?;
         tracing::info!(packages = inventory.packages.len(), "read SBOM");
         return Ok(inventory);
     }
-    inventory_of(reference, read.platform.clone(), read.limits(), quiet)
-        .with_context(|| format!("cannot scan {reference}"))
+    inventory_of(reference, options, quiet).with_context(|| format!("cannot scan {reference}"))
 }
 
 /// Returns the image's purl (`pkg:oci/NAME@DIGEST?repository_url=REPOSITORY`),

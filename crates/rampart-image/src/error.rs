@@ -104,6 +104,14 @@ pub enum ImageError {
         what: String,
         value: String,
     },
+
+    #[error("{image}: registry {registry}, repository {repository}: {reason}")]
+    Registry {
+        image: String,
+        registry: String,
+        repository: String,
+        reason: String,
+    },
 }
 
 impl ImageError {

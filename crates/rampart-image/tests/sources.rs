@@ -272,6 +272,7 @@ fn image_index_selects_platform() {
         let options = OpenOptions {
             platform: Some(platform.parse().unwrap()),
             limits: Limits::default(),
+            ..OpenOptions::default()
         };
         let image = Image::open(&reference, &options).unwrap();
         let squashed = image
@@ -286,6 +287,7 @@ fn image_index_selects_platform() {
     let options = OpenOptions {
         platform: Some("linux/s390x".parse().unwrap()),
         limits: Limits::default(),
+        ..OpenOptions::default()
     };
     let error = Image::open(&reference, &options).unwrap_err().to_string();
     assert!(

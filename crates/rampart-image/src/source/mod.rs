@@ -7,11 +7,14 @@
 //! | `docker-archive:FILE[:REF]` | `docker save` / `skopeo copy docker-archive:` output |
 //! | `dir:PATH` | an unpacked root filesystem |
 //! | `rootfs:FILE` | a root filesystem tarball (plain, gzip or zstd) |
+//! | `registry:REF` | an image in an OCI registry (`[HOST[:PORT]/]PATH[:TAG][@DIGEST]`) |
 //! | a plain path | detected from its content |
+//! | a reference that is no local path | an image in an OCI registry |
 
 mod archive;
 mod docker;
 mod oci;
+pub mod registry;
 pub(crate) mod rootfs;
 
 use std::fmt;
@@ -39,6 +42,7 @@ pub enum SourceKind {
     DockerArchive,
     Dir,
     RootfsTarball,
+    Registry,
 }
 
 impl SourceKind {
@@ -50,6 +54,7 @@ impl SourceKind {
             SourceKind::DockerArchive => "docker-archive",
             SourceKind::Dir => "dir",
             SourceKind::RootfsTarball => "rootfs",
+            SourceKind::Registry => "registry",
         }
     }
 }
@@ -99,21 +104,15 @@ impl ImageReference {
                 });
             }
         }
-        if let Some(scheme) = [
-            "registry:",
-            "docker:",
-            "docker-daemon:",
-            "podman:",
-            "containerd:",
-        ]
-        .into_iter()
-        .find(|scheme| text.starts_with(scheme))
+        if let Some(scheme) = ["docker:", "docker-daemon:", "podman:", "containerd:"]
+            .into_iter()
+            .find(|scheme| text.starts_with(scheme))
         {
             return Err(ImageError::Unsupported {
                 image: text.to_owned(),
                 what: "image source".to_owned(),
                 value: format!(
-                    "{scheme} (pulling images is not implemented yet; save the image with `skopeo copy` or `docker save` and pass oci-dir:PATH or docker-archive:FILE)"
+                    "{scheme} (rampart does not talk to container engines; pull from the registry with registry:REF, or save the image with `docker save` and pass docker-archive:FILE)"
                 ),
             });
         }
@@ -323,6 +322,8 @@ pub(crate) enum Store {
     RootDirectory(PathBuf),
     /// A root filesystem tarball: the file itself is the one layer.
     RootTarball(PathBuf),
+    /// An OCI registry, through the blob cache.
+    Registry(std::sync::Arc<registry::Remote>),
 }
 
 impl Store {
@@ -336,6 +337,7 @@ impl Store {
             (Store::Archive(index), BlobKey::Member(name)) => index
                 .open_member(name)
                 .map_err(|e| ImageError::io(image, e)),
+            (Store::Registry(remote), key) => Store::open_registry_blob(remote, key, image),
             (Store::RootTarball(path), _) => {
                 let file = std::fs::File::open(path).map_err(|e| ImageError::io(path, e))?;
                 Ok(Some(Box::new(file)))
@@ -380,12 +382,29 @@ pub struct OpenOptions {
     /// The platform to select from a multi-platform index; the host's when unset.
     pub platform: Option<Platform>,
     pub limits: Limits,
+    /// How registries are reached, for registry references.
+    pub registry: registry::RegistryOptions,
 }
 
 impl Image {
     /// Opens the image named by `reference`, reading only its metadata.
     pub fn open(reference: &str, options: &OpenOptions) -> Result<Image> {
+        if let Some(rest) = reference.strip_prefix("registry:") {
+            let parsed = registry::RegistryReference::parse(rest).map_err(|reason| {
+                ImageError::InvalidReference {
+                    image: reference.to_owned(),
+                    reason,
+                }
+            })?;
+            return registry::open_image(reference, parsed, options);
+        }
         let parsed = ImageReference::parse(reference)?;
+        if parsed.kind.is_none()
+            && !parsed.path.exists()
+            && let Some(remote) = bare_registry_reference(reference)
+        {
+            return registry::open_image(reference, remote, options);
+        }
         let kind = match parsed.kind {
             Some(kind) => kind,
             None => detect_kind(&parsed.path, reference)?,
@@ -410,6 +429,7 @@ impl Image {
             SourceKind::DockerArchive => docker::open_archive(&parsed, options),
             SourceKind::Dir => rootfs::open_directory(&parsed),
             SourceKind::RootfsTarball => rootfs::open_tarball(&parsed),
+            SourceKind::Registry => unreachable!("registry references are opened above"),
         }
     }
 
@@ -420,6 +440,17 @@ impl Image {
             .map(|layer| layer.diff_id.clone())
             .collect()
     }
+}
+
+/// Reads a plain reference that names no local path as a registry
+/// reference (`alpine:3.20`, `ghcr.io/org/app@sha256:…`), as Docker does.
+/// Text that looks like a path (`./x`, `/x`, `~/x`, `x/`) stays a path, so
+/// a mistyped path is reported as missing instead of pulled.
+fn bare_registry_reference(text: &str) -> Option<registry::RegistryReference> {
+    if text.starts_with(['/', '.', '~']) || text.ends_with('/') || text.contains('\\') {
+        return None;
+    }
+    registry::RegistryReference::parse(text).ok()
 }
 
 /// Works out what a plain path holds.
@@ -567,11 +598,36 @@ mod tests {
     }
 
     #[test]
-    fn registry_reference_is_unsupported() {
-        assert!(matches!(
-            ImageReference::parse("registry:alpine:3.20"),
-            Err(ImageError::Unsupported { .. })
-        ));
+    fn engine_references_are_unsupported() {
+        for reference in [
+            "docker-daemon:alpine:3.20",
+            "podman:alpine",
+            "containerd:alpine",
+        ] {
+            assert!(
+                matches!(
+                    ImageReference::parse(reference),
+                    Err(ImageError::Unsupported { .. })
+                ),
+                "{reference}"
+            );
+        }
+    }
+
+    #[test]
+    fn bare_references_and_paths() {
+        assert!(bare_registry_reference("alpine:3.20").is_some());
+        assert!(bare_registry_reference("127.0.0.1:5000/app@sha256:6d576bbb6a58a9975515631b6750ad082c9a2479c4490e4e2b31bda4417c2a55").is_some());
+        for path in [
+            "./image",
+            "/srv/image",
+            "~/image",
+            "images/",
+            "..",
+            "My Image",
+        ] {
+            assert!(bare_registry_reference(path).is_none(), "{path}");
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1";
 const MAX_INDEX_DEPTH: usize = 4;
 
 /// Entries of one index considered at most.
-const MAX_INDEX_ENTRIES: usize = 10_000;
+pub(crate) const MAX_INDEX_ENTRIES: usize = 10_000;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -54,30 +54,28 @@ impl Descriptor {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Index {
+pub(crate) struct Index {
     #[serde(default)]
-    media_type: Option<String>,
+    pub media_type: Option<String>,
     #[serde(default)]
-    manifests: Vec<Descriptor>,
+    pub manifests: Vec<Descriptor>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Manifest {
+pub(crate) struct Manifest {
     #[serde(default)]
-    schema_version: Option<u32>,
+    pub schema_version: Option<u32>,
+    pub config: Option<Descriptor>,
     #[serde(default)]
-    media_type: Option<String>,
-    config: Option<Descriptor>,
-    #[serde(default)]
-    layers: Vec<Descriptor>,
+    pub layers: Vec<Descriptor>,
 }
 
 /// An image manifest found while walking the index, with how it was named.
-struct Candidate {
-    descriptor: Descriptor,
-    name: Option<String>,
-    platform: Option<Platform>,
+pub(crate) struct Candidate {
+    pub descriptor: Descriptor,
+    pub name: Option<String>,
+    pub platform: Option<Platform>,
 }
 
 /// Opens a blob in a layout directory. A blob that is a symbolic link is
@@ -110,7 +108,11 @@ fn blob_path(root: &Path, digest: &Digest) -> PathBuf {
 }
 
 /// Reads a small metadata blob whole and checks its digest and size.
-fn read_metadata_blob(store: &Store, descriptor: &Descriptor, image: &str) -> Result<Vec<u8>> {
+pub(crate) fn read_metadata_blob(
+    store: &Store,
+    descriptor: &Descriptor,
+    image: &str,
+) -> Result<Vec<u8>> {
     if descriptor.size.is_some_and(|size| size > MAX_METADATA_BLOB) {
         return Err(ImageError::InvalidMetadata {
             image: image.to_owned(),
@@ -267,7 +269,11 @@ fn expand(
 
 /// Picks one manifest: by platform when entries carry platforms, and fails
 /// when several differently named images remain.
-fn choose(candidates: Vec<Candidate>, options: &OpenOptions, image: &str) -> Result<Candidate> {
+pub(crate) fn choose(
+    candidates: Vec<Candidate>,
+    options: &OpenOptions,
+    image: &str,
+) -> Result<Candidate> {
     if candidates.len() == 1 {
         return Ok(candidates.into_iter().next().expect("one candidate"));
     }
@@ -327,45 +333,10 @@ fn open_manifest(
 ) -> Result<Image> {
     let image = reference.text.as_str();
     let descriptor = chosen.descriptor;
-    let media_type = descriptor.media_type.clone().unwrap_or_default();
-    if media_type.starts_with(DOCKER_SCHEMA1) {
-        return Err(ImageError::Unsupported {
-            image: image.to_owned(),
-            what: "manifest type".to_owned(),
-            value: format!(
-                "{media_type} (Docker schema 1 is deprecated; convert the image with skopeo copy)"
-            ),
-        });
-    }
-    if !media_type.is_empty() && media_type != OCI_MANIFEST && media_type != DOCKER_MANIFEST {
-        return Err(ImageError::Unsupported {
-            image: image.to_owned(),
-            what: "manifest type".to_owned(),
-            value: media_type,
-        });
-    }
-
+    check_manifest_type(&descriptor, image)?;
     let manifest_bytes = read_metadata_blob(&store, &descriptor, image)?;
-    let manifest: Manifest = parse_json(
-        &manifest_bytes,
-        image,
-        &format!("manifest {}", descriptor.digest),
-    )?;
-    if manifest.schema_version == Some(1) {
-        return Err(ImageError::Unsupported {
-            image: image.to_owned(),
-            what: "manifest schema version".to_owned(),
-            value: "1 (convert the image with skopeo copy)".to_owned(),
-        });
-    }
-    let _ = manifest.media_type;
-    let Some(config_descriptor) = manifest.config else {
-        return Err(ImageError::InvalidMetadata {
-            image: image.to_owned(),
-            what: format!("manifest {}", descriptor.digest),
-            reason: "it has no config descriptor".to_owned(),
-        });
-    };
+    let manifest = parse_manifest(&descriptor, &manifest_bytes, image)?;
+    let config_descriptor = config_descriptor(&manifest, &descriptor, image)?;
     let config_bytes = read_metadata_blob(&store, &config_descriptor, image)?;
     let config: ImageConfig = parse_json(
         &config_bytes,
@@ -392,8 +363,66 @@ fn open_manifest(
     })
 }
 
+/// Rejects a descriptor whose media type is not an image manifest, with a
+/// clear message for Docker schema 1.
+fn check_manifest_type(descriptor: &Descriptor, image: &str) -> Result<()> {
+    let media_type = descriptor.media_type.clone().unwrap_or_default();
+    if media_type.starts_with(DOCKER_SCHEMA1) {
+        return Err(ImageError::Unsupported {
+            image: image.to_owned(),
+            what: "manifest type".to_owned(),
+            value: format!(
+                "{media_type} (Docker schema 1 is deprecated; convert the image with skopeo copy)"
+            ),
+        });
+    }
+    if !media_type.is_empty() && media_type != OCI_MANIFEST && media_type != DOCKER_MANIFEST {
+        return Err(ImageError::Unsupported {
+            image: image.to_owned(),
+            what: "manifest type".to_owned(),
+            value: media_type,
+        });
+    }
+    Ok(())
+}
+
+/// Parses an image manifest whose bytes were checked against `descriptor`.
+pub(crate) fn parse_manifest(
+    descriptor: &Descriptor,
+    bytes: &[u8],
+    image: &str,
+) -> Result<Manifest> {
+    check_manifest_type(descriptor, image)?;
+    let manifest: Manifest = parse_json(bytes, image, &format!("manifest {}", descriptor.digest))?;
+    if manifest.schema_version == Some(1) {
+        return Err(ImageError::Unsupported {
+            image: image.to_owned(),
+            what: "manifest schema version".to_owned(),
+            value: "1 (Docker schema 1 is deprecated; convert the image with skopeo copy)"
+                .to_owned(),
+        });
+    }
+    Ok(manifest)
+}
+
+/// The config descriptor of a manifest.
+pub(crate) fn config_descriptor(
+    manifest: &Manifest,
+    descriptor: &Descriptor,
+    image: &str,
+) -> Result<Descriptor> {
+    manifest
+        .config
+        .clone()
+        .ok_or_else(|| ImageError::InvalidMetadata {
+            image: image.to_owned(),
+            what: format!("manifest {}", descriptor.digest),
+            reason: "it has no config descriptor".to_owned(),
+        })
+}
+
 /// Pairs manifest layer descriptors with the config's diff_ids.
-fn layers_from(
+pub(crate) fn layers_from(
     descriptors: &[Descriptor],
     config: &ImageConfig,
     image: &str,
