@@ -127,7 +127,15 @@ pub fn run(args: DiffArgs, cache: &CacheDir) -> anyhow::Result<ScanOutcome> {
 
     let side = |input: &Input, inventory: Option<anyhow::Result<_>>| -> anyhow::Result<Side> {
         match (input, inventory) {
-            (Input::Saved(path), _) => read_saved(path),
+            (Input::Saved(path), _) => {
+                // The filters, ignore file and VEX apply to saved findings
+                // too, so both sides count the same way.
+                let mut side = read_saved(path)?;
+                let warnings =
+                    policy.apply(&mut side.findings, side.image_purl.as_deref(), Utc::now());
+                side.warnings.extend(warnings);
+                Ok(side)
+            }
             (Input::Scan(_), Some(inventory)) => {
                 let database = database
                     .as_ref()
@@ -158,18 +166,26 @@ pub fn run(args: DiffArgs, cache: &CacheDir) -> anyhow::Result<ScanOutcome> {
     write_all(rendered)?;
 
     if args.fail_if_worse && report.is_worse() {
-        let count = |a: bool| -> usize {
+        let count = |label: &str| {
             report
                 .severities
                 .iter()
-                .filter(|row| row.label == "critical" || row.label == "high")
-                .map(|row| if a { row.a } else { row.b })
-                .sum()
+                .find(|row| row.label == label)
+                .map_or((0, 0), |row| (row.a, row.b))
+        };
+        let (critical_a, critical_b) = count("critical");
+        let (high_a, high_b) = count("high");
+        let reason = if critical_b > critical_a {
+            format!("B has more critical findings than A: {critical_b} against {critical_a}")
+        } else {
+            format!(
+                "B has more critical and high findings together than A: {} against {}",
+                critical_b + high_b,
+                critical_a + high_a
+            )
         };
         return Ok(ScanOutcome::PolicyFailed(format!(
-            "B has more critical or high findings than A: {} against {} (--fail-if-worse)",
-            count(false),
-            count(true)
+            "{reason} (--fail-if-worse)"
         )));
     }
     Ok(ScanOutcome::Passed)
@@ -224,9 +240,16 @@ fn read_both(a: &Input, b: &Input, options: &OpenOptions) -> anyhow::Result<(Rea
 
 /// Reads a saved scan JSON file.
 fn read_saved(path: &str) -> anyhow::Result<Side> {
+    if path.is_empty() {
+        anyhow::bail!("scan: needs a file name, as in scan:standard.json");
+    }
     let file = Path::new(path);
     let size = std::fs::metadata(file)
-        .with_context(|| format!("cannot read the saved scan {path}"))?
+        .with_context(|| {
+            format!(
+                "cannot read the saved scan {path}; make it with `rampart scan IMAGE -o json={path}`"
+            )
+        })?
         .len();
     if size > MAX_SCAN_FILE {
         anyhow::bail!(

@@ -14,7 +14,7 @@ use rampart_advisory::{Rating, Status};
 use rampart_image::OpenOptions;
 use rampart_inventory::Inventory;
 use rampart_match::policy::{Filters, IgnoreRules};
-use rampart_match::{match_inventory, vex};
+use rampart_match::{Finding, match_inventory, vex};
 use rampart_report::scan::{
     DatabaseIdentity, DatabaseSource, RenderOptions, ScanFormat, ScanReport, render_scan,
 };
@@ -93,6 +93,25 @@ pub struct FindingPolicy {
     ignore: Option<IgnoreRules>,
     statements: Vec<vex::VexStatement>,
     filters: Filters,
+}
+
+impl FindingPolicy {
+    /// Applies VEX, the ignore file and the filters to findings, marking
+    /// the ones they suppress; returns warnings about expired ignore entries.
+    pub fn apply(
+        &self,
+        findings: &mut [Finding],
+        image_purl: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Vec<String> {
+        vex::apply(&self.statements, findings, image_purl);
+        let mut warnings = Vec::new();
+        if let Some(ignore) = &self.ignore {
+            warnings.extend(ignore.apply(findings, now.date_naive()));
+        }
+        self.filters.apply(findings);
+        warnings
+    }
 }
 
 impl FilterArgs {
@@ -183,11 +202,7 @@ pub fn build_report(
     warnings.extend(outcome.warnings);
 
     let image_purl = image_purl(&inventory);
-    vex::apply(&policy.statements, &mut findings, image_purl.as_deref());
-    if let Some(ignore) = &policy.ignore {
-        warnings.extend(ignore.apply(&mut findings, now.date_naive()));
-    }
-    policy.filters.apply(&mut findings);
+    warnings.extend(policy.apply(&mut findings, image_purl.as_deref(), now));
 
     let metadata = database.metadata();
     let age = now.signed_duration_since(metadata.built_at);

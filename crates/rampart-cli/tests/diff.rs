@@ -297,8 +297,8 @@ fn saved_scans_and_status_changes() {
     }
     assert_eq!(saved["a"]["facts"], live["a"]["facts"]);
 
-    // B scanned again with an ignore entry: the zlib finding of A that B
-    // suppresses is reported as a status change.
+    // B scanned again with an ignore entry: the brotli finding of A that B
+    // suppresses is gone from B for the ignore entry's reason.
     std::fs::write(
         dir.join("ignore.yaml"),
         "ignore:\n  - id: CVE-2026-111497\n    statement: brotli is not reachable here\n",
@@ -322,12 +322,96 @@ fn saved_scans_and_status_changes() {
         entries(&report, "only_in_a").contains(&(
             "libbrotli1".to_owned(),
             "CVE-2026-111497".to_owned(),
-            "status-changed".to_owned()
+            "suppressed".to_owned()
         )),
         "{}",
         report["findings"]
     );
     assert_eq!(report["findings"]["in_both"], serde_json::json!([]));
+    let brotli = &report["findings"]["only_in_a"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["package"]["name"] == "libbrotli1")
+        .unwrap()["cause"];
+    assert_eq!(brotli["side"], "B");
+    assert_eq!(brotli["rule"], "ignore-file");
+    assert!(
+        brotli["reason"]
+            .as_str()
+            .unwrap()
+            .contains("brotli is not reachable here"),
+        "{brotli}"
+    );
+}
+
+/// The filters apply to saved scans as to images, so a mixed comparison
+/// counts both sides the same way.
+#[test]
+fn filters_apply_to_saved_scans() {
+    let setup = setup();
+    let dir = setup.work.path();
+    let output = rampart(
+        setup.cache.path(),
+        dir,
+        &["scan", &setup.a, "-o", "json=a.json"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let live = setup.diff_json(&setup.a, &setup.b, &["--severity", "high"]);
+    let mixed = setup.diff_json("scan:a.json", &setup.b, &["--severity", "high"]);
+    assert_eq!(mixed["summary"], live["summary"]);
+    assert_eq!(mixed["summary"]["total"]["a"], 2);
+    assert_eq!(mixed["findings"], live["findings"]);
+}
+
+/// A failing output leaves no other output behind, and a missing folder
+/// fails before any image is read.
+#[test]
+fn outputs_written_all_or_none() {
+    let setup = setup();
+    let dir = setup.work.path();
+    let output = setup.diff(
+        &setup.a,
+        &setup.b,
+        &[
+            "-o",
+            "json=good.json",
+            "-o",
+            "html=missing-folder/report.html",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("missing-folder"), "{stderr}");
+    assert!(!dir.join("good.json").exists());
+
+    // A folder in the way fails before any image is read too.
+    std::fs::create_dir(dir.join("report.html")).unwrap();
+    let output = setup.diff(
+        &setup.a,
+        &setup.b,
+        &["-o", "json=good.json", "-o", "html=report.html"],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("it is a folder"));
+    assert!(!dir.join("good.json").exists());
+
+    // A write that fails late (a file name longer than the file system
+    // allows) leaves nothing behind.
+    let long_name = format!("html={}.html", "x".repeat(300));
+    let output = setup.diff(
+        &setup.a,
+        &setup.b,
+        &["-o", "json=good.json", "-o", &long_name],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(!dir.join("good.json").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]
@@ -437,6 +521,9 @@ fn render(chromium: &Path, page: &Path, work: &Path) -> (String, Vec<String>) {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            // Chromium starts requests of its own (sign-in, updates); no
+            // name resolves, so none of them leaves the machine.
+            "--host-resolver-rules=MAP * ~NOTFOUND",
             "--enable-logging=stderr",
             "--v=0",
             "--virtual-time-budget=2000",
@@ -467,9 +554,9 @@ const SORT_PROBE: &str = "<script>
   var table=document.querySelector('table.sortable');
   var header=table.tHead.rows[0].cells[0];
   header.click();
-  document.body.setAttribute('data-ascending', table.tBodies[0].rows[0].cells[0].textContent);
+  document.body.setAttribute('data-first-click', table.tBodies[0].rows[0].cells[0].textContent);
   header.click();
-  document.body.setAttribute('data-descending', table.tBodies[0].rows[0].cells[0].textContent);
+  document.body.setAttribute('data-second-click', table.tBodies[0].rows[0].cells[0].textContent);
 })();
 </script></body>";
 
@@ -506,8 +593,9 @@ fn html_report_renders_in_chromium() {
     std::fs::write(&probed, html.replace("</body>", SORT_PROBE)).unwrap();
     let (dom, console) = render(&chromium, &probed, work);
     assert!(console.is_empty(), "console messages: {console:?}");
-    assert!(dom.contains("data-ascending=\"medium\""), "{dom}");
-    assert!(dom.contains("data-descending=\"high\""), "{dom}");
+    // Severity sorts highest first, then reverses.
+    assert!(dom.contains("data-first-click=\"high\""), "{dom}");
+    assert!(dom.contains("data-second-click=\"medium\""), "{dom}");
 
     // The console check can fail: an external image is refused by the
     // report's Content-Security-Policy, and Chromium logs the refusal.

@@ -48,18 +48,22 @@ svg text{font-family:system-ui,sans-serif}
 ";
 
 /// Sorts a table by the clicked column: numbers and `data-sort` values
-/// numerically, other text by locale; a second click reverses.
+/// numerically, other text by locale with digit runs compared as numbers
+/// (`CVE-2026-9669` before `CVE-2026-124851`). A second click reverses; a
+/// header with `data-first="descending"` (severity) starts with the highest.
 const SCRIPT: &str = "
 (function(){
   function key(cell){var v=cell.getAttribute('data-sort');if(v===null){v=cell.textContent.trim();}
     var n=Number(v.replace(/^\\+/,''));return (v!==''&&!isNaN(n))?{n:n}:{s:v.toLowerCase()};}
   function cmp(a,b){if(a.n!==undefined&&b.n!==undefined){return a.n-b.n;}
-    var x=a.s!==undefined?a.s:String(a.n),y=b.s!==undefined?b.s:String(b.n);return x.localeCompare(y);}
+    var x=a.s!==undefined?a.s:String(a.n),y=b.s!==undefined?b.s:String(b.n);
+    return x.localeCompare(y,undefined,{numeric:true});}
   document.querySelectorAll('table.sortable').forEach(function(table){
     var headers=table.tHead.rows[0].cells;
     Array.prototype.forEach.call(headers,function(th,index){
       th.addEventListener('click',function(){
-        var ascending=th.getAttribute('aria-sort')!=='ascending';
+        var current=th.getAttribute('aria-sort');
+        var ascending=current?current!=='ascending':th.getAttribute('data-first')!=='descending';
         Array.prototype.forEach.call(headers,function(h){h.removeAttribute('aria-sort');});
         th.setAttribute('aria-sort',ascending?'ascending':'descending');
         var body=table.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
@@ -319,6 +323,7 @@ fn counts_table(out: &mut String, report: &DiffReport) {
         );
     }
     row(out, "total", "", &report.total);
+    row(out, "unique vulnerabilities", "", &report.unique);
     row(out, "in CISA KEV", "", &report.kev);
     row(out, "fixable", "", &report.fixable);
     row(out, "not fixed", "", &report.not_fixed);
@@ -335,6 +340,14 @@ fn packages_table(out: &mut String, report: &DiffReport) {
         ("OS", &report.os_packages),
         ("language", &report.language_packages),
     ] {
+        if !changes.compared {
+            let _ = writeln!(
+                out,
+                "<tr><td>{label}</td>{}</tr>",
+                "<td class=\"num\">n/a</td>".repeat(6)
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "<tr><td>{label}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
@@ -402,7 +415,7 @@ fn changed_table(out: &mut String, id: &str, title: &str, list: &[ChangedFinding
     }
     let _ = writeln!(
         out,
-        "<table class=\"sortable\" id=\"{id}\"><thead><tr><th>Severity</th><th>Vulnerability</th>\
+        "<table class=\"sortable\" id=\"{id}\"><thead><tr><th data-first=\"descending\">Severity</th><th>Vulnerability</th>\
          <th>Package</th><th>Version</th><th>Status</th><th>Fixed in</th><th>KEV</th>\
          <th>Cause</th></tr></thead><tbody>"
     );
@@ -432,22 +445,25 @@ fn common_table(out: &mut String, report: &DiffReport) {
         return;
     }
     out.push_str(
-        "<table class=\"sortable\" id=\"in-both\"><thead><tr><th>Severity</th>\
+        "<table class=\"sortable\" id=\"in-both\"><thead><tr><th data-first=\"descending\">Severity</th>\
          <th>Vulnerability</th><th>Package</th><th>Version in A</th><th>Version in B</th>\
-         <th>Status in A</th><th>Status in B</th></tr></thead><tbody>\n",
+         <th>Status in A</th><th>Status in B</th><th>Fixed in (B)</th><th>KEV</th></tr></thead>\
+         <tbody>\n",
     );
     for common in &report.in_both {
         let _ = writeln!(
             out,
             "<tr>{}{}<td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td>\
-             <td>{}</td><td>{}</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             severity_cell(common.a.severity),
             id_cell(&common.a),
             escape(&common.a.package.name),
             escape(&common.a.package.version),
             escape(&common.b.package.version),
             common.a.status,
-            common.b.status
+            common.b.status,
+            escape(common.b.fixed_version.as_deref().unwrap_or("")),
+            if common.b.kev.is_some() { "yes" } else { "" }
         );
     }
     out.push_str("</tbody></table>\n");

@@ -54,6 +54,7 @@ struct SideView<'a> {
 struct SummaryView {
     severities: Vec<CountView>,
     total: CountView,
+    unique_vulnerabilities: CountView,
     kev: CountView,
     fixable: CountView,
     not_fixed: CountView,
@@ -190,6 +191,7 @@ pub(super) fn render(report: &DiffReport) -> String {
                 .map(|row| CountView::of(row, true))
                 .collect(),
             total: CountView::of(&report.total, false),
+            unique_vulnerabilities: CountView::of(&report.unique, false),
             kev: CountView::of(&report.kev, false),
             fixable: CountView::of(&report.fixable, false),
             not_fixed: CountView::of(&report.not_fixed, false),
@@ -252,6 +254,14 @@ pub fn parse_scan_json(text: &str, name: &str) -> Result<Side, String> {
         .map_err(|e| format!("{name} is not valid JSON ({e}); {next_step}"))?;
     let schema = probe.get("schema").and_then(|schema| schema.as_str());
     if schema != Some(SCAN_SCHEMA) {
+        let is_sbom = probe.get("bomFormat").is_some()
+            || probe.get("spdxVersion").is_some()
+            || schema == Some(crate::sbom::json::SCHEMA);
+        let next_step = if is_sbom {
+            format!("it is an SBOM, so pass it as sbom:{name} to scan its packages")
+        } else {
+            next_step.to_owned()
+        };
         return Err(format!(
             "{name} is not a rampart scan report: its schema is {}, not {SCAN_SCHEMA}; {next_step}",
             schema.map_or_else(|| "missing".to_owned(), |s| format!("{s:?}"))
@@ -261,6 +271,7 @@ pub fn parse_scan_json(text: &str, name: &str) -> Result<Side, String> {
         .map_err(|e| format!("{name} is a damaged {SCAN_SCHEMA} report ({e}); {next_step}"))?;
     debug_assert_eq!(document.schema, SCAN_SCHEMA);
     let mut warnings = document.warnings;
+    let packages_known = document.packages.is_some();
     let packages = match document.packages {
         Some(packages) => packages,
         None => {
@@ -288,6 +299,7 @@ pub fn parse_scan_json(text: &str, name: &str) -> Result<Side, String> {
         distro: target.distro,
         image_purl: target.purl,
         packages,
+        packages_known,
         findings: document.findings,
         database: document.database,
         warnings,

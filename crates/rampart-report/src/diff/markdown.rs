@@ -26,10 +26,8 @@ pub(super) fn render(report: &DiffReport) -> String {
             side_name(&report.b)
         ),
         intro(report),
-        counts_table(report),
-        packages_table(report),
-        facts_table(report),
     ];
+    // Warnings come first: a count of zero may mean "not checked".
     if !report.warnings.is_empty() {
         blocks.push(
             report
@@ -40,6 +38,11 @@ pub(super) fn render(report: &DiffReport) -> String {
                 .join("\n>\n"),
         );
     }
+    blocks.extend([
+        counts_table(report),
+        packages_table(report),
+        facts_table(report),
+    ]);
     let fixed: usize = blocks.iter().map(|block| block.chars().count()).sum();
     let mut budget = MAX_COMMENT_CHARS.saturating_sub(fixed + RESERVED_CHARS);
 
@@ -104,6 +107,7 @@ fn counts_table(report: &DiffReport) -> String {
         lines.push(row(severity.label.clone(), severity));
     }
     lines.push(row("**total**".to_owned(), &report.total));
+    lines.push(row("unique vulnerabilities".to_owned(), &report.unique));
     lines.push(row("in CISA KEV".to_owned(), &report.kev));
     lines.push(row("fixable".to_owned(), &report.fixable));
     lines.push(row("not fixed".to_owned(), &report.not_fixed));
@@ -119,6 +123,10 @@ fn packages_table(report: &DiffReport) -> String {
         ("OS", &report.os_packages),
         ("language", &report.language_packages),
     ] {
+        if !changes.compared {
+            lines.push(format!("| {label} | n/a | n/a | n/a | n/a | n/a | n/a |"));
+            continue;
+        }
         lines.push(format!(
             "| {label} | {} | {} | {} | {} | {} | {} |",
             changes.a,
@@ -202,13 +210,14 @@ fn common_details(report: &DiffReport, budget: &mut usize) -> Option<String> {
         .iter()
         .map(|common| {
             format!(
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 common.a.severity.name(),
                 vulnerability_link(&common.a),
                 code(&common.a.package.name),
                 code(&common.a.package.version),
                 code(&common.b.package.version),
-                escape(&format!("{} / {}", common.a.status, common.b.status))
+                escape(&format!("{} / {}", common.a.status, common.b.status)),
+                if common.b.kev.is_some() { "yes" } else { "" }
             )
         })
         .collect();
@@ -218,9 +227,9 @@ fn common_details(report: &DiffReport, budget: &mut usize) -> Option<String> {
             report.in_both.len()
         ),
         String::new(),
-        "| Severity | Vulnerability | Package | Version in A | Version in B | Status A / B |"
+        "| Severity | Vulnerability | Package | Version in A | Version in B | Status A / B | KEV |"
             .to_owned(),
-        "|---|---|---|---|---|---|".to_owned(),
+        "|---|---|---|---|---|---|---|".to_owned(),
     ];
     lines.extend(fit_rows(rows, budget));
     lines.push(String::new());

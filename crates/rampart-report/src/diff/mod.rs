@@ -16,7 +16,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use rampart_advisory::{Rating, Status};
 use rampart_inventory::{Distro, ImageFacts, PackageType, SourceInfo};
-use rampart_match::Finding;
+use rampart_match::{Finding, SuppressionKind};
 use rampart_version::Scheme;
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +36,9 @@ pub struct Side {
     pub distro: Option<Distro>,
     pub image_purl: Option<String>,
     pub packages: Vec<PackageRef>,
+    /// Whether `packages` is the image's package list; `false` for a saved
+    /// scan that has none.
+    pub packages_known: bool,
     /// Every finding, suppressed ones included; only active ones are compared.
     pub findings: Vec<Finding>,
     pub database: DatabaseIdentity,
@@ -67,6 +70,7 @@ impl Side {
             distro: report.inventory.distro,
             image_purl: report.image_purl,
             packages,
+            packages_known: true,
             findings: report.findings,
             database: report.database,
             warnings,
@@ -123,6 +127,9 @@ pub struct DiffReport {
     pub language_packages: PackageChanges,
     pub severities: Vec<CountRow>,
     pub total: CountRow,
+    /// Distinct vulnerability ids: a CVE of a source package with five
+    /// binary packages counts once here and five times in `total`.
+    pub unique: CountRow,
     pub kev: CountRow,
     pub fixable: CountRow,
     pub not_fixed: CountRow,
@@ -157,8 +164,13 @@ impl CountRow {
 }
 
 /// Package differences between A and B for one group (OS or language).
+/// Every count is of packages by identity ([`package_key`]): a package
+/// installed at two versions counts once.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PackageChanges {
+    /// Whether both sides have a package list; a saved scan from before
+    /// the list was added has none, and then nothing here is meaningful.
+    pub compared: bool,
     /// Packages on each side.
     pub a: usize,
     pub b: usize,
@@ -222,6 +234,14 @@ pub enum Cause {
         to: String,
         direction: Direction,
     },
+    /// The other side has the finding, but a filter, an ignore entry or a
+    /// VEX statement suppressed it there.
+    Suppressed {
+        /// The side that suppressed it, `A` or `B`.
+        side: &'static str,
+        rule: SuppressionKind,
+        reason: String,
+    },
     /// The package is on the other side at the same version, but the
     /// advisory status differs there: another release's feed, a record
     /// stating that the package is not affected, or a suppression.
@@ -239,6 +259,7 @@ impl Cause {
                 Direction::Downgraded => format!("downgraded to {to}"),
                 Direction::Changed => format!("changed to {to}"),
             },
+            Cause::Suppressed { side, reason, .. } => format!("suppressed in {side}: {reason}"),
             Cause::StatusChanged => "status changed".to_owned(),
         }
     }
@@ -262,31 +283,39 @@ pub fn compare(a: Side, b: Side, created: DateTime<Utc>, tool_version: &str) -> 
     let findings_a = findings_by_key(&a);
     let findings_b = findings_by_key(&b);
 
+    let suppressed_a = suppressed_by_key(&a);
+    let suppressed_b = suppressed_by_key(&b);
     let mut only_in_a = Vec::new();
+    let mut only_in_b = Vec::new();
     let mut in_both = Vec::new();
-    for (key, list) in &findings_a {
-        match findings_b.get(key) {
-            Some(other) => {
-                in_both.extend(list.iter().zip(other.iter()).map(|(a, b)| CommonFinding {
-                    a: (*a).clone(),
-                    b: (*b).clone(),
-                }))
+    let empty = Vec::new();
+    for key in findings_a
+        .keys()
+        .chain(findings_b.keys())
+        .collect::<BTreeSet<_>>()
+    {
+        let list_a = findings_a.get(key).unwrap_or(&empty);
+        let list_b = findings_b.get(key).unwrap_or(&empty);
+        let (pairs, rest_a, rest_b) = pair_findings(list_a, list_b);
+        in_both.extend(pairs.into_iter().map(|(a, b)| CommonFinding {
+            a: a.clone(),
+            b: b.clone(),
+        }));
+        only_in_a.extend(rest_a.into_iter().map(|finding| {
+            ChangedFinding {
+                cause: suppression_cause(key, &suppressed_b, "B")
+                    .unwrap_or_else(|| cause(finding, &versions_b, Cause::PackageRemoved)),
+                finding: finding.clone(),
             }
-            None => only_in_a.extend(list.iter().map(|finding| ChangedFinding {
-                cause: cause(finding, &versions_b, Cause::PackageRemoved),
-                finding: (*finding).clone(),
-            })),
-        }
+        }));
+        only_in_b.extend(rest_b.into_iter().map(|finding| {
+            ChangedFinding {
+                cause: suppression_cause(key, &suppressed_a, "A")
+                    .unwrap_or_else(|| cause_in_b(finding, &versions_a)),
+                finding: finding.clone(),
+            }
+        }));
     }
-    let mut only_in_b: Vec<ChangedFinding> = findings_b
-        .iter()
-        .filter(|(key, _)| !findings_a.contains_key(*key))
-        .flat_map(|(_, list)| list.iter())
-        .map(|finding| ChangedFinding {
-            cause: cause_in_b(finding, &versions_a),
-            finding: (*finding).clone(),
-        })
-        .collect();
     sort_changed(&mut only_in_a);
     sort_changed(&mut only_in_b);
     in_both.sort_by(|x, y| compare_findings(&x.a, &y.a));
@@ -307,6 +336,11 @@ pub fn compare(a: Side, b: Side, created: DateTime<Utc>, tool_version: &str) -> 
         .map(|rating| row(rating.name(), &|finding| finding.severity == *rating))
         .collect();
     let total = row("total", &|_| true);
+    let unique = CountRow {
+        label: "unique vulnerabilities".to_owned(),
+        a: unique_ids(&a),
+        b: unique_ids(&b),
+    };
     let kev = row("kev", &|finding| finding.kev.is_some());
     let fixable = row("fixable", &is_fixable);
     let not_fixed = row("not fixed", &|finding| !is_fixable(finding));
@@ -336,6 +370,7 @@ pub fn compare(a: Side, b: Side, created: DateTime<Utc>, tool_version: &str) -> 
         language_packages,
         severities,
         total,
+        unique,
         kev,
         fixable,
         not_fixed,
@@ -364,6 +399,13 @@ impl DiffReport {
     }
 }
 
+fn unique_ids(side: &Side) -> usize {
+    side.active_findings()
+        .map(|finding| finding.id.as_str())
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
 fn is_fixable(finding: &Finding) -> bool {
     finding.status == Status::Fixed && finding.fixed_version.is_some()
 }
@@ -380,6 +422,65 @@ fn same_database(a: &DatabaseIdentity, b: &DatabaseIdentity) -> bool {
 }
 
 type FindingKey<'a> = (&'a str, &'a str);
+
+/// Pairs the findings of one vulnerability and package on the two sides:
+/// the same versions first, then the others in order. What is left over
+/// on either side has no counterpart, as when A has a package at two
+/// versions and B at one.
+fn pair_findings<'a>(
+    list_a: &[&'a Finding],
+    list_b: &[&'a Finding],
+) -> (
+    Vec<(&'a Finding, &'a Finding)>,
+    Vec<&'a Finding>,
+    Vec<&'a Finding>,
+) {
+    let mut rest_b: Vec<&Finding> = list_b.to_vec();
+    let mut pairs = Vec::new();
+    let mut rest_a = Vec::new();
+    for finding in list_a {
+        match rest_b
+            .iter()
+            .position(|other| other.package.version == finding.package.version)
+        {
+            Some(index) => pairs.push((*finding, rest_b.remove(index))),
+            None => rest_a.push(*finding),
+        }
+    }
+    let unmatched = rest_a.len().min(rest_b.len());
+    let rest_a_tail = rest_a.split_off(unmatched);
+    let rest_b_tail = rest_b.split_off(unmatched);
+    pairs.extend(rest_a.into_iter().zip(rest_b));
+    (pairs, rest_a_tail, rest_b_tail)
+}
+
+/// The suppressed findings of a side, by vulnerability and package.
+fn suppressed_by_key(side: &Side) -> BTreeMap<FindingKey<'_>, &Finding> {
+    side.findings
+        .iter()
+        .filter(|finding| !finding.is_active())
+        .map(|finding| {
+            (
+                (finding.id.as_str(), package_key(&finding.package.purl)),
+                finding,
+            )
+        })
+        .collect()
+}
+
+/// The cause of a finding that the other side has but suppressed.
+fn suppression_cause(
+    key: &FindingKey<'_>,
+    suppressed: &BTreeMap<FindingKey<'_>, &Finding>,
+    side: &'static str,
+) -> Option<Cause> {
+    let suppression = suppressed.get(key)?.suppressed.as_ref()?;
+    Some(Cause::Suppressed {
+        side,
+        rule: suppression.kind,
+        reason: suppression.reason.clone(),
+    })
+}
 
 fn findings_by_key(side: &Side) -> BTreeMap<FindingKey<'_>, Vec<&Finding>> {
     let mut map: BTreeMap<FindingKey<'_>, Vec<&Finding>> = BTreeMap::new();
@@ -478,8 +579,9 @@ fn package_changes(a: &Side, b: &Side, os: bool) -> PackageChanges {
     let in_b = collect_group(b, os);
 
     let mut changes = PackageChanges {
-        a: a.packages.iter().filter(|p| p.is_os() == os).count(),
-        b: b.packages.iter().filter(|p| p.is_os() == os).count(),
+        a: in_a.len(),
+        b: in_b.len(),
+        compared: a.packages_known && b.packages_known,
         ..PackageChanges::default()
     };
     let entry = |key: &str, (name, package_type, versions): &(&str, &str, BTreeSet<&str>)| {
@@ -781,5 +883,115 @@ mod tests {
     fn human_sizes() {
         assert_eq!(human_bytes(512), "512 B");
         assert_eq!(human_bytes(54_100_000), "51.6 MiB");
+    }
+}
+
+#[cfg(test)]
+mod compare_tests {
+    use super::*;
+    use crate::scan::DatabaseIdentity;
+
+    fn finding(id: &str, name: &str, version: &str) -> Finding {
+        serde_json::from_value(serde_json::json!({
+            "id": id,
+            "advisories": [],
+            "package": {
+                "name": name,
+                "version": version,
+                "type": "pypi",
+                "purl": format!("pkg:pypi/{name}@{version}"),
+                "locations": [],
+            },
+            "namespace": "pypi",
+            "status": "fixed",
+            "fixed_version": "2.0.7",
+            "severity": "high",
+            "severity_source": "osv:pypi",
+            "severities": [],
+        }))
+        .unwrap()
+    }
+
+    fn side(findings: Vec<Finding>, versions: &[&str]) -> Side {
+        Side {
+            source: SourceInfo::default(),
+            distro: None,
+            image_purl: None,
+            packages: versions
+                .iter()
+                .map(|version| PackageRef {
+                    name: "urllib3".to_owned(),
+                    version: (*version).to_owned(),
+                    package_type: "pypi".to_owned(),
+                    purl: format!("pkg:pypi/urllib3@{version}"),
+                })
+                .collect(),
+            packages_known: true,
+            findings,
+            database: DatabaseIdentity {
+                built_at: DateTime::UNIX_EPOCH,
+                schema_version: 1,
+                sources: Vec::new(),
+                too_old: false,
+            },
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A has urllib3 at two versions with the same CVE, B at one: every
+    /// finding of A is either in both or only in A.
+    #[test]
+    fn several_versions_keep_every_finding() {
+        let a = side(
+            vec![
+                finding("CVE-2023-43804", "urllib3", "1.23"),
+                finding("CVE-2023-43804", "urllib3", "1.24.1"),
+                finding("CVE-2019-11324", "urllib3", "1.24.1"),
+            ],
+            &["1.23", "1.24.1"],
+        );
+        let b = side(
+            vec![finding("CVE-2023-43804", "urllib3", "1.26.5")],
+            &["1.26.5"],
+        );
+        let report = compare(a, b, DateTime::UNIX_EPOCH, "test");
+        assert_eq!(report.total.a, 3);
+        assert_eq!(report.in_both.len() + report.only_in_a.len(), 3);
+        assert_eq!(report.in_both.len(), 1);
+        assert_eq!(report.only_in_b.len(), 0);
+        let causes: Vec<String> = report
+            .only_in_a
+            .iter()
+            .map(|changed| changed.cause.describe())
+            .collect();
+        assert_eq!(causes, ["upgraded to 1.26.5", "upgraded to 1.26.5"]);
+        assert_eq!(report.unique.a, 2);
+        assert_eq!(report.unique.b, 1);
+        assert_eq!(report.language_packages.a, 1, "one package at two versions");
+        assert_eq!(report.language_packages.changed.len(), 1);
+    }
+
+    /// A finding that B suppressed is gone from B for the stated reason.
+    #[test]
+    fn suppression_named_as_cause() {
+        let a = side(
+            vec![finding("CVE-2023-43804", "urllib3", "1.26.5")],
+            &["1.26.5"],
+        );
+        let mut suppressed = finding("CVE-2023-43804", "urllib3", "1.26.5");
+        suppressed.suppressed = Some(rampart_match::Suppression {
+            kind: SuppressionKind::Vex,
+            reason: "not_affected: vulnerable_code_not_in_execute_path".to_owned(),
+            file: None,
+            vex_status: None,
+            justification: None,
+        });
+        let b = side(vec![suppressed], &["1.26.5"]);
+        let report = compare(a, b, DateTime::UNIX_EPOCH, "test");
+        assert_eq!(report.only_in_a.len(), 1);
+        assert_eq!(
+            report.only_in_a[0].cause.describe(),
+            "suppressed in B: not_affected: vulnerable_code_not_in_execute_path"
+        );
     }
 }

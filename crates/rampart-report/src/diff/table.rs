@@ -33,6 +33,11 @@ pub(super) fn render(report: &DiffReport, color: bool) -> String {
             rfc3339(report.b.database.built_at)
         ));
     }
+    for warning in &report.warnings {
+        out.push_str("warning: ");
+        out.push_str(&printable(warning));
+        out.push('\n');
+    }
     out.push('\n');
 
     let mut rows: Vec<Vec<Cell>> = report
@@ -48,6 +53,7 @@ pub(super) fn render(report: &DiffReport, color: bool) -> String {
         .collect();
     for row in [
         &report.total,
+        &report.unique,
         &report.kev,
         &report.fixable,
         &report.not_fixed,
@@ -124,11 +130,21 @@ pub(super) fn render(report: &DiffReport, color: bool) -> String {
                     Cell::new(printable(&common.a.package.name)),
                     Cell::new(printable(&version)),
                     Cell::new(status),
+                    Cell::new(printable(common.b.fixed_version.as_deref().unwrap_or(""))),
+                    Cell::new(if common.b.kev.is_some() { "yes" } else { "" }),
                 ]
             })
             .collect();
         out.push_str(&table(
-            &["SEVERITY", "VULNERABILITY", "PACKAGE", "VERSION", "STATUS"],
+            &[
+                "SEVERITY",
+                "VULNERABILITY",
+                "PACKAGE",
+                "VERSION",
+                "STATUS",
+                "FIXED IN (B)",
+                "KEV",
+            ],
             rows,
             color,
         ));
@@ -143,11 +159,6 @@ pub(super) fn render(report: &DiffReport, color: bool) -> String {
         package_lists(&mut out, label, changes);
     }
 
-    for warning in &report.warnings {
-        out.push_str("warning: ");
-        out.push_str(&printable(warning));
-        out.push('\n');
-    }
     out.push_str(&format!(
         "\nTotal: A {}, B {} ({}, {} reduction); critical and high: A {}, B {}\n",
         report.total.a,
@@ -197,6 +208,11 @@ fn count_cells(label: Cell, row: &CountRow) -> Vec<Cell> {
 }
 
 fn package_cells(label: &str, changes: &PackageChanges) -> Vec<Cell> {
+    if !changes.compared {
+        let mut cells = vec![Cell::new(label)];
+        cells.extend((0..6).map(|_| Cell::new("n/a")));
+        return cells;
+    }
     vec![
         Cell::new(label),
         Cell::new(changes.a),
@@ -223,6 +239,7 @@ fn changed_section(out: &mut String, title: &str, list: &[ChangedFinding], color
                 Cell::new(printable(&finding.id)),
                 Cell::new(printable(&finding.package.name)),
                 Cell::new(printable(&finding.package.version)),
+                Cell::new(printable(finding.fixed_version.as_deref().unwrap_or(""))),
                 Cell::new(if finding.kev.is_some() { "yes" } else { "" }),
                 Cell::new(printable(&changed.cause.describe())),
             ]
@@ -234,6 +251,7 @@ fn changed_section(out: &mut String, title: &str, list: &[ChangedFinding], color
             "VULNERABILITY",
             "PACKAGE",
             "VERSION",
+            "FIXED IN",
             "KEV",
             "CAUSE",
         ],
@@ -244,38 +262,66 @@ fn changed_section(out: &mut String, title: &str, list: &[ChangedFinding], color
 }
 
 fn package_lists(out: &mut String, label: &str, changes: &PackageChanges) {
-    let names = |list: &mut dyn Iterator<Item = String>| list.collect::<Vec<_>>().join(", ");
-    if !changes.removed.is_empty() {
-        out.push_str(&format!(
-            "{label} packages only in A: {}\n",
-            printable(&names(&mut changes.removed.iter().map(|p| format!(
-                "{} {}",
-                p.name,
-                p.versions.join(", ")
-            ))))
-        ));
+    let removed: Vec<String> = changes
+        .removed
+        .iter()
+        .map(|p| format!("{} {}", p.name, p.versions.join(", ")))
+        .collect();
+    let added: Vec<String> = changes
+        .added
+        .iter()
+        .map(|p| format!("{} {}", p.name, p.versions.join(", ")))
+        .collect();
+    let changed: Vec<String> = changes
+        .changed
+        .iter()
+        .map(|p| format!("{} {} -> {}", p.name, p.from.join(", "), p.to.join(", ")))
+        .collect();
+    for (title, items) in [
+        (format!("{label} packages only in A"), removed),
+        (format!("{label} packages only in B"), added),
+        (format!("{label} packages at another version in B"), changed),
+    ] {
+        if items.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("{title} ({}):\n", items.len()));
+        out.push_str(&wrap(&items, LIST_WIDTH));
     }
-    if !changes.added.is_empty() {
-        out.push_str(&format!(
-            "{label} packages only in B: {}\n",
-            printable(&names(&mut changes.added.iter().map(|p| format!(
-                "{} {}",
-                p.name,
-                p.versions.join(", ")
-            ))))
-        ));
+}
+
+/// Width of the wrapped package lists.
+const LIST_WIDTH: usize = 100;
+
+/// Joins items with `, ` into indented lines of at most `width` characters
+/// (an item longer than that gets a line of its own).
+fn wrap(items: &[String], width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for (index, item) in items.iter().enumerate() {
+        let item = printable(item);
+        let piece = if index + 1 < items.len() {
+            format!("{item},")
+        } else {
+            item
+        };
+        if !line.is_empty() && line.len() + 1 + piece.len() > width {
+            out.push_str("  ");
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&piece);
     }
-    if !changes.changed.is_empty() {
-        out.push_str(&format!(
-            "{label} packages at another version in B: {}\n",
-            printable(&names(&mut changes.changed.iter().map(|p| format!(
-                "{} {} -> {}",
-                p.name,
-                p.from.join(", "),
-                p.to.join(", ")
-            ))))
-        ));
+    if !line.is_empty() {
+        out.push_str("  ");
+        out.push_str(&line);
+        out.push('\n');
     }
+    out
 }
 
 fn table(header: &[&str], rows: Vec<Vec<Cell>>, color: bool) -> String {
