@@ -188,8 +188,9 @@ fn unquoted_version_keys_keep_spelling() {
 }
 
 #[test]
-fn duplicate_id_keeps_lowest_version() {
-    // 1.10-r0 sorts above 1.9-r0 as an apk version, below it as a string.
+fn duplicate_id_keeps_highest_version() {
+    // 1.10-r0 sorts above 1.9-r0 as an apk version, below it as a string;
+    // 2.8.4-r0 is the highest.
     let text = format!(
         "{HEADER}  - pkg:
       name: ansible
@@ -206,7 +207,7 @@ fn duplicate_id_keeps_lowest_version() {
     assert_eq!(sink.advisories.len(), 1);
     assert_eq!(
         fixed_version(&sink, "CVE-2019-10206", "ansible"),
-        ["1.9-r0"]
+        ["2.8.4-r0"]
     );
 }
 
@@ -397,4 +398,33 @@ proptest! {
         let mut sink = CollectingSink::default();
         let _ = import_alpine_secdb_reader(bytes.as_slice(), Path::new(name), &mut sink);
     }
+}
+
+/// Alpine v3.10's real busybox entry lists CVE-2019-5747 under the 1.29
+/// line and again under 1.30.1-r2; v3.10 ships the 1.30 line, so 1.30.1-r1
+/// must stay affected.
+#[test]
+fn id_under_two_package_lines_keeps_later_fix() {
+    let text = format!(
+        "{HEADER}  - pkg:
+      name: busybox
+      secfixes:
+        1.30.1-r2:
+          - CVE-2019-5747
+        1.29.3-r10:
+          - CVE-2018-20679
+          - CVE-2019-5747
+        1.27.2-r4:
+          - CVE-2017-16544
+"
+    );
+    let sink = import_text(&text);
+    assert_eq!(
+        fixed_version(&sink, "CVE-2019-5747", "busybox"),
+        ["1.30.1-r2"]
+    );
+    assert_eq!(
+        fixed_version(&sink, "CVE-2018-20679", "busybox"),
+        ["1.29.3-r10"]
+    );
 }

@@ -32,8 +32,8 @@
 //!   because apk compares such versions up to their first invalid token and
 //!   so does [`rampart_version::apk::compare`]. A key that does not start
 //!   with a digit or contains whitespace is skipped.
-//! - One id may be listed under several versions of a package; the lowest
-//!   version is kept, and `0` is lower than every version.
+//! - One id may be listed under several versions of a package; the highest
+//!   version is kept (see [`add_fix`]), and `0` wins over every version.
 //! - A key may repeat in a hand-edited file; the ids of both are kept.
 
 use std::cmp::Ordering;
@@ -417,14 +417,23 @@ impl PackageImporter<'_> {
     }
 }
 
-/// Records that `id` is fixed by `fix`, keeping the lower of two fixes and
-/// every alias.
+/// Records that `id` is fixed by `fix`, keeping every alias. Of two
+/// versions the higher is kept: a branch lists an id under an older version
+/// when the fix was first made on an older package line, and the package
+/// this branch ships is fixed only from the later entry (busybox in v3.10
+/// lists CVE-2019-5747 under 1.29.3-r10 and 1.30.1-r2, and ships
+/// 1.30.1-r1 unfixed). `0` (never affected) wins over any version.
 fn add_fix(fixes: &mut BTreeMap<String, IdFix>, id: String, fix: &Fix, aliases: &[String]) {
     let id_fix = fixes.entry(id).or_insert_with(|| IdFix {
         fix: fix.clone(),
         aliases: Vec::new(),
     });
-    if fix.compare(&id_fix.fix) == Ordering::Less {
+    let replace = match (fix, &id_fix.fix) {
+        (_, Fix::NotAffected) => false,
+        (Fix::NotAffected, _) => true,
+        (new, kept) => new.compare(kept) == Ordering::Greater,
+    };
+    if replace {
         id_fix.fix = fix.clone();
     }
     for alias in aliases {
