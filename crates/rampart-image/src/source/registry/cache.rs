@@ -57,32 +57,21 @@ impl BlobCache {
             .join(format!("{}.part", digest.hex()))
     }
 
-    /// Opens a cached blob after checking its digest, and marks it used.
-    /// Returns `None` when the blob is absent or was damaged (then removed).
-    pub fn open(&self, digest: &Digest) -> Option<File> {
+    /// Opens a cached blob and marks it used. The content is checked
+    /// against the digest while it is read: at the end of a damaged file the
+    /// reader fails, and the file is removed so that the next run downloads
+    /// the blob again. Returns `None` when the blob is not cached.
+    pub fn open(&self, digest: &Digest) -> Option<VerifiedFile> {
         let path = self.blob_path(digest);
-        let mut file = File::open(&path).ok()?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; 256 * 1024];
-        loop {
-            match file.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(read) => hasher.update(&buffer[..read]),
-                Err(error) => {
-                    tracing::warn!(path = %path.display(), %error, "cannot read a cached blob; downloading it again");
-                    return None;
-                }
-            }
-        }
-        if Digest::from_sha256(&hasher.finalize()) != *digest {
-            tracing::warn!(path = %path.display(), "a cached blob does not match its digest; removed, downloading it again");
-            let _ = fs::remove_file(&path);
-            return None;
-        }
-        let _ = file.set_modified(SystemTime::now());
         let file = File::open(&path).ok()?;
+        let _ = file.set_modified(SystemTime::now());
         tracing::debug!(%digest, "blob served from the cache");
-        Some(file)
+        Some(VerifiedFile {
+            file,
+            path,
+            digest: digest.clone(),
+            hasher: Sha256::new(),
+        })
     }
 
     /// The size of a partial download of `digest`, to resume from.
@@ -190,6 +179,36 @@ fn list(dir: &Path) -> io::Result<Vec<(PathBuf, fs::Metadata)>> {
     Ok(files)
 }
 
+/// A cached blob that checks its digest as it is read.
+pub struct VerifiedFile {
+    file: File,
+    path: PathBuf,
+    digest: Digest,
+    hasher: Sha256,
+}
+
+impl Read for VerifiedFile {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let read = self.file.read(buffer)?;
+        if read > 0 {
+            self.hasher.update(&buffer[..read]);
+            return Ok(read);
+        }
+        let actual = Digest::from_sha256(&self.hasher.clone().finalize());
+        if actual != self.digest {
+            let _ = fs::remove_file(&self.path);
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the cached blob {} was damaged (its content has digest {actual}) and has been removed; run the command again to download it",
+                    self.path.display()
+                ),
+            ));
+        }
+        Ok(0)
+    }
+}
+
 /// A blob being written to the cache.
 pub struct CacheWriter {
     file: Option<File>,
@@ -218,9 +237,9 @@ impl CacheWriter {
     /// Moves the blob into place when its content matches the digest;
     /// otherwise removes it and returns the digest it has.
     pub fn commit(mut self) -> io::Result<Result<(), Digest>> {
-        if let Some(file) = self.file.take() {
-            file.sync_all()?;
-        }
+        // No fsync: a file cut short by a crash fails its check on read
+        // and is removed then.
+        drop(self.file.take());
         let actual = Digest::from_sha256(&self.hasher.clone().finalize());
         if actual != self.digest {
             let _ = fs::remove_file(&self.partial);
@@ -280,8 +299,15 @@ mod tests {
         writer.write(b"content").unwrap();
         writer.commit().unwrap().unwrap();
         fs::write(cache.blob_path(&digest), b"c0ntent").unwrap();
-        assert!(cache.open(&digest).is_none());
+        let mut read = Vec::new();
+        let error = cache
+            .open(&digest)
+            .unwrap()
+            .read_to_end(&mut read)
+            .unwrap_err();
+        assert!(error.to_string().contains("was damaged"), "{error}");
         assert!(!cache.blob_path(&digest).exists());
+        assert!(cache.open(&digest).is_none());
     }
 
     #[test]
