@@ -16,6 +16,9 @@ use sha2::{Digest as _, Sha256};
 
 use crate::digest::Digest;
 
+/// Numbers the partial files of this process.
+static WRITER_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Default size limit of the blob cache.
 pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
 
@@ -51,10 +54,8 @@ impl BlobCache {
         self.dir.join("sha256").join(digest.hex())
     }
 
-    fn partial_path(&self, digest: &Digest) -> PathBuf {
-        self.dir
-            .join("partial")
-            .join(format!("{}.part", digest.hex()))
+    fn partial_dir(&self) -> PathBuf {
+        self.dir.join("partial")
     }
 
     /// Opens a cached blob and marks it used. The content is checked
@@ -74,38 +75,68 @@ impl BlobCache {
         })
     }
 
-    /// The size of a partial download of `digest`, to resume from.
-    pub fn partial_len(&self, digest: &Digest) -> u64 {
-        fs::metadata(self.partial_path(digest)).map_or(0, |metadata| metadata.len())
-    }
+    /// Starts writing a blob. A partial download of the same blob left by
+    /// an earlier run is taken over and its bytes are hashed first;
+    /// [`CacheWriter::written`] tells how many there are. A writer holds a
+    /// lock on its file, so two downloads of one blob (two images sharing a
+    /// layer) never write to the same file.
+    pub fn writer(&self, digest: &Digest) -> io::Result<CacheWriter> {
+        let dir = self.partial_dir();
+        fs::create_dir_all(&dir)?;
+        let own = dir.join(format!(
+            "{}.{}-{}.part",
+            digest.hex(),
+            std::process::id(),
+            WRITER_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let mut candidates: Vec<(u64, PathBuf)> = list(&dir)?
+            .into_iter()
+            .filter(|(path, _)| {
+                path.file_name()
+                    .and_then(|name| name.to_str())
+                    .is_some_and(|name| name.starts_with(digest.hex()))
+            })
+            .map(|(path, metadata)| (metadata.len(), path))
+            .collect();
+        candidates.sort();
+        // The largest partial that no running download holds locked.
+        let claimed = candidates.into_iter().rev().find_map(|(_, path)| {
+            let file = fs::OpenOptions::new().append(true).open(&path).ok()?;
+            file.try_lock().ok()?;
+            fs::rename(&path, &own).ok()?;
+            Some(file)
+        });
 
-    /// Starts writing a blob. With `resume`, bytes already in the partial
-    /// file are kept and hashed first.
-    pub fn writer(&self, digest: &Digest, resume: bool) -> io::Result<CacheWriter> {
-        let partial = self.partial_path(digest);
-        if let Some(parent) = partial.parent() {
-            fs::create_dir_all(parent)?;
-        }
         let mut hasher = Sha256::new();
         let mut written = 0;
-        let file = if resume && partial.exists() {
-            let mut existing = File::open(&partial)?;
-            let mut buffer = vec![0u8; 256 * 1024];
-            loop {
-                let read = existing.read(&mut buffer)?;
-                if read == 0 {
-                    break;
+        let file = match claimed {
+            Some(file) => {
+                let mut existing = File::open(&own)?;
+                let mut buffer = vec![0u8; 256 * 1024];
+                loop {
+                    let read = existing.read(&mut buffer)?;
+                    if read == 0 {
+                        break;
+                    }
+                    hasher.update(&buffer[..read]);
+                    written += read as u64;
                 }
-                hasher.update(&buffer[..read]);
-                written += read as u64;
+                file
             }
-            fs::OpenOptions::new().append(true).open(&partial)?
-        } else {
-            File::create(&partial)?
+            None => {
+                let file = fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&own)?;
+                // Held until the writer is dropped, so that no other
+                // download takes this file over.
+                file.try_lock().map_err(io::Error::other)?;
+                file
+            }
         };
         Ok(CacheWriter {
             file: Some(file),
-            partial,
+            partial: own,
             target: self.blob_path(digest),
             digest: digest.clone(),
             hasher,
@@ -225,6 +256,12 @@ impl CacheWriter {
         self.written
     }
 
+    /// Opens the bytes taken over from an earlier run, for reading them
+    /// back before the rest of the blob.
+    pub fn resumed_bytes(&self) -> io::Result<impl Read + Send + use<>> {
+        Ok(File::open(&self.partial)?.take(self.written))
+    }
+
     pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         if let Some(file) = &mut self.file {
             file.write_all(bytes)?;
@@ -268,7 +305,7 @@ mod tests {
         let blob = b"layer bytes".to_vec();
         let digest = digest_of(&blob);
         assert!(cache.open(&digest).is_none());
-        let mut writer = cache.writer(&digest, false).unwrap();
+        let mut writer = cache.writer(&digest).unwrap();
         writer.write(&blob[..5]).unwrap();
         writer.write(&blob[5..]).unwrap();
         assert_eq!(writer.commit().unwrap(), Ok(()));
@@ -283,7 +320,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = BlobCache::new(dir.path(), DEFAULT_MAX_BYTES);
         let digest = digest_of(b"expected");
-        let mut writer = cache.writer(&digest, false).unwrap();
+        let mut writer = cache.writer(&digest).unwrap();
         writer.write(b"something else").unwrap();
         assert_eq!(writer.commit().unwrap(), Err(digest_of(b"something else")));
         assert!(cache.open(&digest).is_none());
@@ -295,7 +332,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = BlobCache::new(dir.path(), DEFAULT_MAX_BYTES);
         let digest = digest_of(b"content");
-        let mut writer = cache.writer(&digest, false).unwrap();
+        let mut writer = cache.writer(&digest).unwrap();
         writer.write(b"content").unwrap();
         writer.commit().unwrap().unwrap();
         fs::write(cache.blob_path(&digest), b"c0ntent").unwrap();
@@ -316,12 +353,18 @@ mod tests {
         let cache = BlobCache::new(dir.path(), DEFAULT_MAX_BYTES);
         let blob = b"0123456789".to_vec();
         let digest = digest_of(&blob);
-        let mut first = cache.writer(&digest, false).unwrap();
+        let mut first = cache.writer(&digest).unwrap();
         first.write(&blob[..4]).unwrap();
         drop(first);
-        assert_eq!(cache.partial_len(&digest), 4);
-        let mut second = cache.writer(&digest, true).unwrap();
+        let mut second = cache.writer(&digest).unwrap();
         assert_eq!(second.written(), 4);
+        let mut resumed = Vec::new();
+        second.resumed_bytes().unwrap().read_to_end(&mut resumed).unwrap();
+        assert_eq!(resumed, b"0123");
+        // A download of the same blob started meanwhile gets its own file.
+        let third = cache.writer(&digest).unwrap();
+        assert_eq!(third.written(), 0);
+        drop(third);
         second.write(&blob[4..]).unwrap();
         assert_eq!(second.commit().unwrap(), Ok(()));
         assert!(cache.open(&digest).is_some());
@@ -337,7 +380,7 @@ mod tests {
             .enumerate()
         {
             let digest = digest_of(*content);
-            let mut writer = cache.writer(&digest, false).unwrap();
+            let mut writer = cache.writer(&digest).unwrap();
             writer.write(*content).unwrap();
             writer.commit().unwrap().unwrap();
             let age = SystemTime::now() - std::time::Duration::from_secs(100 - index as u64 * 10);

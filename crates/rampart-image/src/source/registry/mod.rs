@@ -102,44 +102,32 @@ impl Remote {
         {
             return Ok(Box::new(file));
         }
-        let (writer, resumed_from) = match &self.cache {
-            Some(cache) => {
-                let partial = cache.partial_len(digest);
-                match cache.writer(digest, partial > 0) {
-                    Ok(writer) => (Some(writer), partial),
-                    Err(error) => {
-                        tracing::warn!(%digest, %error, "cannot write to the blob cache; downloading without it");
-                        (None, 0)
-                    }
-                }
+        let writer = self.cache.as_ref().and_then(|cache| match cache.writer(digest) {
+            Ok(writer) => Some(writer),
+            Err(error) => {
+                tracing::warn!(%digest, %error, "cannot write to the blob cache; downloading without it");
+                None
             }
-            None => (None, 0),
+        });
+        // Bytes taken over from an earlier run are read back first, and
+        // the registry is asked for the rest.
+        let prefix: Option<Box<dyn Read + Send>> = writer
+            .as_ref()
+            .filter(|writer| writer.written() > 0)
+            .and_then(|writer| writer.resumed_bytes().ok())
+            .map(|bytes| Box::new(bytes) as Box<dyn Read + Send>);
+        let offset = if prefix.is_some() {
+            writer.as_ref().map_or(0, cache::CacheWriter::written)
+        } else {
+            0
         };
-        // Bytes already in the partial file are read back before the rest.
-        let prefix: Option<Box<dyn Read + Send>> = match (&self.cache, resumed_from) {
-            (Some(cache), offset) if offset > 0 => {
-                match std::fs::File::open(
-                    cache
-                        .dir()
-                        .join("partial")
-                        .join(format!("{}.part", digest.hex())),
-                ) {
-                    Ok(file) => Some(Box::new(file.take(offset))),
-                    Err(_) => None,
-                }
+        let writer = match (prefix.is_some(), writer) {
+            // The earlier bytes cannot be read back: start a new file.
+            (false, Some(writer)) if writer.written() > 0 => {
+                drop(writer);
+                self.cache.as_ref().and_then(|cache| cache.writer(digest).ok())
             }
-            _ => None,
-        };
-        let (offset, writer) = match (prefix.is_some(), writer) {
-            (true, writer) => (resumed_from, writer),
-            // The partial file could not be read: start over.
-            (false, Some(_)) if resumed_from > 0 => (
-                0,
-                self.cache
-                    .as_ref()
-                    .and_then(|cache| cache.writer(digest, false).ok()),
-            ),
-            (false, writer) => (0, writer),
+            (_, writer) => writer,
         };
         if offset > 0 {
             tracing::info!(%digest, offset, "resuming an interrupted blob download");

@@ -1,0 +1,505 @@
+//! Pulls from a real OCI registry on 127.0.0.1 (Debian's `docker-registry`,
+//! started by `rampart_testkit::registry`): the same inventory as the OCI
+//! layout that was pushed, the layer cache, platform selection from an
+//! index, authentication over TLS, and the errors for wrong credentials, a
+//! missing tag, a digest mismatch and a dropped connection, which resumes.
+//! The corpus tier pushes every corpus image and compares its SBOM and scan
+//! with those of its layout.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use rampart_testkit::proxy::{FaultProxy, ProxyFault};
+use rampart_testkit::registry::{Registry, RegistryOptions};
+use rampart_testkit::*;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../rampart-advisory/tests/fixtures")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs rampart with a cache and an empty Docker configuration, feeding
+/// `stdin` when given.
+fn rampart(cache: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    command
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("RAMPART_DB_MAX_AGE")
+        .env("DOCKER_CONFIG", cache.join("docker-config"))
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "rampart failed: {}",
+        text(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// (type, name, version) of an SBOM's packages.
+fn packages(sbom: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut list: Vec<_> = sbom["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|package| {
+            (
+                package["type"].as_str().unwrap_or_default().to_owned(),
+                package["name"].as_str().unwrap().to_owned(),
+                package["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    list.sort();
+    list
+}
+
+/// (package, id, status) of a scan's active findings.
+fn findings(scan: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut list: Vec<_> = scan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding.get("suppressed").is_none())
+        .map(|finding| {
+            (
+                finding["package"]["name"].as_str().unwrap().to_owned(),
+                finding["id"].as_str().unwrap().to_owned(),
+                finding["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    list.sort();
+    list
+}
+
+const STATUS: &str = "\
+Package: apt
+Status: install ok installed
+Architecture: amd64
+Version: 2.6.1
+
+Package: zlib1g
+Status: install ok installed
+Architecture: amd64
+Source: zlib
+Version: 1:1.2.13.dfsg-1
+
+";
+
+/// A Debian image in an OCI layout, with a second layer large enough that
+/// a dropped connection can be placed in the middle of it.
+fn debian_layout(dir: &Path) -> PathBuf {
+    let base = TestLayer::gzip(&[
+        file(
+            "etc/os-release",
+            "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n",
+        ),
+        file("var/lib/dpkg/status", STATUS),
+    ]);
+    // Pseudo-random bytes do not compress, so the blob stays large.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let noise: Vec<u8> = (0..600_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let payload = TestLayer::gzip(&[Entry::File("opt/app/data.bin", noise)]);
+    oci_layout(dir, "debian-app", &[base, payload])
+}
+
+/// A cache with a database built from the committed Debian feed cut.
+fn cache_with_database() -> tempfile::TempDir {
+    let cache = tempfile::tempdir().unwrap();
+    let feed = fixtures().join("debian/tracker/bookworm-changelog-fixes-cut.json");
+    let output = rampart(
+        cache.path(),
+        &["db", "build", "--from", feed.to_str().unwrap()],
+        None,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    cache
+}
+
+/// The layer blob digests of an image pushed from a layout, largest last.
+fn layer_digests(layout: &Path) -> Vec<String> {
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let manifest_digest = index["manifests"][0]["digest"].as_str().unwrap();
+    let blob = |digest: &str| {
+        std::fs::read(layout.join("blobs/sha256").join(&digest["sha256:".len()..])).unwrap()
+    };
+    let manifest: serde_json::Value = serde_json::from_slice(&blob(manifest_digest)).unwrap();
+    let mut layers: Vec<(u64, String)> = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|layer| {
+            (
+                layer["size"].as_u64().unwrap(),
+                layer["digest"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    layers.sort();
+    layers.into_iter().map(|(_, digest)| digest).collect()
+}
+
+#[test]
+fn pull_equals_layout_and_cache_serves_second_scan() {
+    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let layout = debian_layout(work.path());
+    let digest = registry.push_layout(&layout, "latest", "team/app", "1.0");
+    let cache = cache_with_database();
+    let host = registry.host();
+    let reference = format!("registry:{host}/team/app:1.0");
+    let insecure = ["--insecure-registry", host];
+
+    let local = json(&rampart(
+        cache.path(),
+        &["sbom", &format!("oci-dir:{}", layout.display()), "-o", "json"],
+        None,
+    ));
+    let mut args = vec!["sbom", reference.as_str(), "-o", "json"];
+    args.extend(insecure);
+    let pulled = json(&rampart(cache.path(), &args, None));
+    assert_eq!(packages(&pulled), packages(&local));
+    assert_eq!(pulled["source"]["kind"], "registry");
+    assert_eq!(pulled["source"]["manifest_digest"], digest);
+    let first_blobs = registry.blob_requests().len();
+    // Two layers and the configuration.
+    assert_eq!(first_blobs, 3, "{:?}", registry.blob_requests());
+
+    // A bare reference works too, and the second read downloads no blob.
+    let bare = format!("{host}/team/app:1.0");
+    let mut args = vec!["scan", bare.as_str(), "-o", "json"];
+    args.extend(insecure);
+    let scan = json(&rampart(cache.path(), &args, None));
+    assert!(
+        findings(&scan)
+            .iter()
+            .any(|(name, id, _)| name == "zlib1g" && id == "CVE-2026-27171"),
+        "{:?}",
+        findings(&scan)
+    );
+    assert_eq!(
+        registry.blob_requests().len(),
+        first_blobs,
+        "the second scan requested blobs: {:?}",
+        registry.blob_requests()
+    );
+
+    let info = rampart(cache.path(), &["cache", "info"], None);
+    assert!(text(&info.stdout).contains("3 blobs"), "{}", text(&info.stdout));
+    let clean = rampart(cache.path(), &["cache", "clean"], None);
+    assert!(clean.status.success());
+    let info = rampart(cache.path(), &["cache", "info"], None);
+    assert!(text(&info.stdout).contains("0 blobs"), "{}", text(&info.stdout));
+}
+
+#[test]
+fn index_resolves_requested_platform() {
+    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let layout = two_platform_layout(work.path(), "multi");
+    let index_digest = registry.push_layout(&layout.path, layout.tag, "team/multi", "1.0");
+    assert_eq!(index_digest, layout.index_digest);
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("registry:{}/team/multi:1.0", registry.host());
+    for (platform, image) in [("linux/amd64", &layout.images[0]), ("linux/arm64", &layout.images[1])] {
+        let output = rampart(
+            cache.path(),
+            &[
+                "sbom",
+                &reference,
+                "--platform",
+                platform,
+                "--insecure-registry",
+                registry.host(),
+                "-o",
+                "json",
+            ],
+            None,
+        );
+        let sbom = json(&output);
+        assert_eq!(sbom["source"]["manifest_digest"], image.manifest_digest, "{platform}");
+        assert_eq!(sbom["source"]["architecture"], image.architecture);
+        let names: Vec<String> = packages(&sbom).into_iter().map(|(_, name, _)| name).collect();
+        assert!(names.contains(&image.package.0.to_owned()), "{platform}: {names:?}");
+    }
+    let output = rampart(
+        cache.path(),
+        &[
+            "sbom",
+            &reference,
+            "--platform",
+            "linux/s390x",
+            "--insecure-registry",
+            registry.host(),
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("linux/s390x") && stderr.contains("linux/arm64"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn tls_registry_with_authentication() {
+    let Some(registry) = Registry::start(RegistryOptions::tls_with_auth()) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let layout = debian_layout(work.path());
+    registry.push_layout(&layout, "latest", "private/app", "2.0");
+    let (username, password) = registry.credentials().unwrap();
+    let ca = registry.ca_pem_path().unwrap().to_str().unwrap().to_owned();
+    let reference = format!("registry:{}/private/app:2.0", registry.host());
+    let cache = tempfile::tempdir().unwrap();
+    let sbom = |extra: &[&str], stdin: Option<&str>| {
+        let mut args = vec!["sbom", reference.as_str(), "-o", "json"];
+        args.extend(extra);
+        rampart(cache.path(), &args, stdin)
+    };
+
+    // Without the CA the certificate is not trusted, and the error says how
+    // to fix it.
+    let untrusted = sbom(&[], None);
+    assert_eq!(untrusted.status.code(), Some(2));
+    assert!(text(&untrusted.stderr).contains("--ca-file"), "{}", text(&untrusted.stderr));
+
+    let anonymous = sbom(&["--ca-file", &ca], None);
+    assert_eq!(anonymous.status.code(), Some(2));
+    let stderr = text(&anonymous.stderr);
+    assert!(stderr.contains("requires authentication"), "{stderr}");
+    assert!(stderr.contains("private/app"), "{stderr}");
+
+    let wrong = sbom(
+        &["--ca-file", &ca, "--username", username, "--password-stdin"],
+        Some("not-the-password\n"),
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    let stderr = text(&wrong.stderr);
+    assert!(stderr.contains("rejected the credentials"), "{stderr}");
+    assert!(!stderr.contains("not-the-password"), "the password leaked: {stderr}");
+
+    let right = sbom(
+        &["--ca-file", &ca, "--username", username, "--password-stdin"],
+        Some(&format!("{password}\n")),
+    );
+    let pulled = json(&right);
+    assert_eq!(packages(&pulled).len(), 2);
+    assert!(!text(&right.stderr).contains(password));
+    assert!(!String::from_utf8_lossy(&right.stdout).contains(password));
+
+    // Credentials from Docker's configuration, with a fresh cache so the
+    // blobs are pulled again.
+    let docker_config = cache.path().join("docker-config");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    let auth = rampart_testkit::registry::basic_auth(username, password)
+        .trim_start_matches("Basic ")
+        .to_owned();
+    std::fs::write(
+        docker_config.join("config.json"),
+        format!(r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#, registry.host()),
+    )
+    .unwrap();
+    let clean = rampart(cache.path(), &["cache", "clean"], None);
+    assert!(clean.status.success());
+    let from_config = json(&sbom(&["--ca-file", &ca], None));
+    assert_eq!(packages(&from_config), packages(&pulled));
+}
+
+#[test]
+fn missing_tag_and_repository_errors() {
+    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let layout = debian_layout(work.path());
+    registry.push_layout(&layout, "latest", "team/app", "1.0");
+    let cache = tempfile::tempdir().unwrap();
+    for (reference, expected) in [
+        ("team/app:9.9", "manifest 9.9 not found"),
+        ("team/absent:1.0", "not found"),
+    ] {
+        let output = rampart(
+            cache.path(),
+            &[
+                "scan",
+                &format!("registry:{}/{reference}", registry.host()),
+                "--insecure-registry",
+                registry.host(),
+                "-o",
+                "json=out.json",
+            ],
+            None,
+        );
+        assert_eq!(output.status.code(), Some(2), "{reference}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(expected), "{reference}: {stderr}");
+        assert!(stderr.contains(registry.host()), "{reference}: {stderr}");
+    }
+}
+
+#[test]
+fn dropped_connection_resumes_with_range() {
+    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let layout = debian_layout(work.path());
+    registry.push_layout(&layout, "latest", "team/app", "1.0");
+    let proxy = FaultProxy::start(registry.host());
+    let largest = layer_digests(&layout).pop().unwrap();
+    proxy.inject(&largest, ProxyFault::CutBody { after: 200_000 });
+    let cache = tempfile::tempdir().unwrap();
+    let host = proxy.host();
+    let output = rampart(
+        cache.path(),
+        &[
+            "sbom",
+            &format!("registry:{host}/team/app:1.0"),
+            "--insecure-registry",
+            &host,
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let pulled = json(&output);
+    assert_eq!(packages(&pulled).len(), 2);
+    assert_eq!(proxy.pending_faults(), 0, "the fault was not applied");
+    let ranges: Vec<Option<String>> = proxy
+        .requests()
+        .into_iter()
+        .filter(|request| request.path.contains(&largest))
+        .map(|request| request.range)
+        .collect();
+    assert_eq!(ranges, [None, Some("bytes=200000-".to_owned())]);
+}
+
+#[test]
+fn corrupted_blob_is_a_digest_mismatch() {
+    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let layout = debian_layout(work.path());
+    registry.push_layout(&layout, "latest", "team/app", "1.0");
+    let proxy = FaultProxy::start(registry.host());
+    let largest = layer_digests(&layout).pop().unwrap();
+    proxy.inject(&largest, ProxyFault::CorruptByte { offset: 1000 });
+    let cache = tempfile::tempdir().unwrap();
+    let host = proxy.host();
+    let args = [
+        "sbom",
+        &format!("registry:{host}/team/app:1.0"),
+        "--insecure-registry",
+        &host,
+        "-o",
+        "json=out.json",
+    ];
+    let output = rampart(cache.path(), &args, None);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(&largest), "{stderr}");
+    assert!(stderr.to_lowercase().contains("digest"), "{stderr}");
+    // The damaged blob was not cached: the next pull gets it whole.
+    let output = rampart(cache.path(), &args, None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    // A manifest whose content differs from the registry's stated digest.
+    proxy.inject("/manifests/1.0", ProxyFault::ReplaceBody(b"{\"schemaVersion\": 2}".to_vec()));
+    let output = rampart(cache.path(), &args, None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("digest mismatch"), "{}", text(&output.stderr));
+}
+
+// Corpus tier.
+
+/// Every corpus image pushed to the registry gives the same packages and
+/// findings as its OCI layout.
+#[test]
+fn corpus_images_pulled_equal_layouts() {
+    let Some(corpus) = corpus_dir() else {
+        return;
+    };
+    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let output = rampart(
+        cache.path(),
+        &["db", "build", "--from", corpus.join("advisories").to_str().unwrap()],
+        None,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for image in CORPUS_IMAGES {
+        let layout = corpus.join("images").join(image);
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+        let tag = index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        registry.push_layout(&layout, &tag, &format!("corpus/{image}"), &tag);
+        let local = format!("oci-dir:{}", layout.display());
+        let remote = format!("registry:{}/corpus/{image}:{tag}", registry.host());
+        let run = |command: &str, target: &str| {
+            json(&rampart(
+                cache.path(),
+                &[command, target, "--insecure-registry", registry.host(), "-o", "json"],
+                None,
+            ))
+        };
+        assert_eq!(
+            packages(&run("sbom", &remote)),
+            packages(&run("sbom", &local)),
+            "{image}"
+        );
+        let (scan_remote, scan_local) = (run("scan", &remote), run("scan", &local));
+        assert_eq!(findings(&scan_remote), findings(&scan_local), "{image}");
+        assert_eq!(
+            scan_remote["target"]["manifest_digest"],
+            scan_local["target"]["manifest_digest"],
+            "{image}"
+        );
+    }
+}
