@@ -1,7 +1,11 @@
 //! Builds real-format test images (OCI layouts, OCI and docker archives)
-//! inside a temporary directory, so the tests need no fixture files.
+//! inside a temporary directory, so the tests need no fixture files, and
+//! runs the loopback servers that pull tests talk to: a file server, a real
+//! OCI registry and a fault-injecting proxy.
 
 pub mod http;
+pub mod proxy;
+pub mod registry;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -234,6 +238,98 @@ pub fn oci_layout_with_config(
     manifest["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "latest"});
     write_index(&layout, vec![manifest]);
     layout
+}
+
+/// One platform's image in a [`MultiPlatformLayout`].
+pub struct PlatformImage {
+    /// The OCI architecture (`amd64`, `arm64`); the OS is `linux`.
+    pub architecture: &'static str,
+    pub manifest_digest: String,
+    /// The gzip layer blob digests, base layer first.
+    pub layer_digests: Vec<String>,
+    /// The dpkg package (name, version) that only this image contains.
+    pub package: (&'static str, &'static str),
+}
+
+/// An OCI layout whose one tag names an image index of two images.
+pub struct MultiPlatformLayout {
+    pub path: PathBuf,
+    /// The tag in `index.json`.
+    pub tag: &'static str,
+    pub index_digest: String,
+    /// The images in index order: linux/amd64, then linux/arm64.
+    pub images: Vec<PlatformImage>,
+}
+
+/// Writes an OCI layout tagged `latest` that names an image index with a
+/// linux/amd64 and a linux/arm64 image, as multi-platform images on a
+/// registry are. Both are Debian 12 (the same `/etc/os-release`), with a
+/// dpkg status file that lists `base-files` and one package that the other
+/// platform lacks, and an `/etc/platform` file that names the platform.
+/// `skopeo copy --all` pushes the index and both images.
+pub fn two_platform_layout(dir: &Path, name: &str) -> MultiPlatformLayout {
+    const OS_RELEASE: &str = "\
+PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"
+NAME=\"Debian GNU/Linux\"
+VERSION_ID=\"12\"
+VERSION=\"12 (bookworm)\"
+VERSION_CODENAME=bookworm
+ID=debian
+";
+    let layout = dir.join(name);
+    std::fs::create_dir_all(&layout).unwrap();
+    let platforms = [
+        ("amd64", ("zlib1g", "1:1.2.13.dfsg-1"), "zlib"),
+        ("arm64", ("libssl3", "3.0.11-1~deb12u2"), "openssl"),
+    ];
+    let mut images = Vec::new();
+    let mut descriptors = Vec::new();
+    for (architecture, (package, version), source) in platforms {
+        let status = format!(
+            "Package: base-files\nStatus: install ok installed\nArchitecture: {architecture}\nVersion: 12.4+deb12u5\n\n\
+             Package: {package}\nStatus: install ok installed\nArchitecture: {architecture}\nSource: {source}\nVersion: {version}\n\n"
+        );
+        let layers = [
+            TestLayer::gzip(&[file("etc/os-release", OS_RELEASE)]),
+            TestLayer::gzip(&[
+                Entry::File("var/lib/dpkg/status", status.into_bytes()),
+                Entry::File(
+                    "etc/platform",
+                    format!("linux/{architecture}\n").into_bytes(),
+                ),
+            ]),
+        ];
+        let mut descriptor = write_image(&layout, &layers, architecture);
+        let layer_digests = layers.iter().map(|layer| sha256(&layer.blob())).collect();
+        images.push(PlatformImage {
+            architecture,
+            manifest_digest: descriptor["digest"].as_str().unwrap().to_owned(),
+            layer_digests,
+            package: (package, version),
+        });
+        descriptor["platform"] = serde_json::json!({"architecture": architecture, "os": "linux"});
+        descriptors.push(descriptor);
+    }
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": descriptors,
+    });
+    let mut index_descriptor = write_blob(
+        &layout,
+        "application/vnd.oci.image.index.v1+json",
+        &serde_json::to_vec(&index).unwrap(),
+    );
+    let index_digest = index_descriptor["digest"].as_str().unwrap().to_owned();
+    index_descriptor["annotations"] =
+        serde_json::json!({"org.opencontainers.image.ref.name": "latest"});
+    write_index(&layout, vec![index_descriptor]);
+    MultiPlatformLayout {
+        path: layout,
+        tag: "latest",
+        index_digest,
+        images,
+    }
 }
 
 /// Tars a directory tree (an OCI layout) into `archive`, as `tar -C dir -cf`.
