@@ -186,7 +186,12 @@ fn pull_equals_layout_and_cache_serves_second_scan() {
 
     let local = json(&rampart(
         cache.path(),
-        &["sbom", &format!("oci-dir:{}", layout.display()), "-o", "json"],
+        &[
+            "sbom",
+            &format!("oci-dir:{}", layout.display()),
+            "-o",
+            "json",
+        ],
         None,
     ));
     let mut args = vec!["sbom", reference.as_str(), "-o", "json"];
@@ -219,11 +224,19 @@ fn pull_equals_layout_and_cache_serves_second_scan() {
     );
 
     let info = rampart(cache.path(), &["cache", "info"], None);
-    assert!(text(&info.stdout).contains("3 blobs"), "{}", text(&info.stdout));
+    assert!(
+        text(&info.stdout).contains("3 blobs"),
+        "{}",
+        text(&info.stdout)
+    );
     let clean = rampart(cache.path(), &["cache", "clean"], None);
     assert!(clean.status.success());
     let info = rampart(cache.path(), &["cache", "info"], None);
-    assert!(text(&info.stdout).contains("0 blobs"), "{}", text(&info.stdout));
+    assert!(
+        text(&info.stdout).contains("0 blobs"),
+        "{}",
+        text(&info.stdout)
+    );
 }
 
 #[test]
@@ -237,7 +250,10 @@ fn index_resolves_requested_platform() {
     assert_eq!(index_digest, layout.index_digest);
     let cache = tempfile::tempdir().unwrap();
     let reference = format!("registry:{}/team/multi:1.0", registry.host());
-    for (platform, image) in [("linux/amd64", &layout.images[0]), ("linux/arm64", &layout.images[1])] {
+    for (platform, image) in [
+        ("linux/amd64", &layout.images[0]),
+        ("linux/arm64", &layout.images[1]),
+    ] {
         let output = rampart(
             cache.path(),
             &[
@@ -253,10 +269,19 @@ fn index_resolves_requested_platform() {
             None,
         );
         let sbom = json(&output);
-        assert_eq!(sbom["source"]["manifest_digest"], image.manifest_digest, "{platform}");
+        assert_eq!(
+            sbom["source"]["manifest_digest"], image.manifest_digest,
+            "{platform}"
+        );
         assert_eq!(sbom["source"]["architecture"], image.architecture);
-        let names: Vec<String> = packages(&sbom).into_iter().map(|(_, name, _)| name).collect();
-        assert!(names.contains(&image.package.0.to_owned()), "{platform}: {names:?}");
+        let names: Vec<String> = packages(&sbom)
+            .into_iter()
+            .map(|(_, name, _)| name)
+            .collect();
+        assert!(
+            names.contains(&image.package.0.to_owned()),
+            "{platform}: {names:?}"
+        );
     }
     let output = rampart(
         cache.path(),
@@ -302,7 +327,11 @@ fn tls_registry_with_authentication() {
     // to fix it.
     let untrusted = sbom(&[], None);
     assert_eq!(untrusted.status.code(), Some(2));
-    assert!(text(&untrusted.stderr).contains("--ca-file"), "{}", text(&untrusted.stderr));
+    assert!(
+        text(&untrusted.stderr).contains("--ca-file"),
+        "{}",
+        text(&untrusted.stderr)
+    );
 
     let anonymous = sbom(&["--ca-file", &ca], None);
     assert_eq!(anonymous.status.code(), Some(2));
@@ -317,7 +346,10 @@ fn tls_registry_with_authentication() {
     assert_eq!(wrong.status.code(), Some(2));
     let stderr = text(&wrong.stderr);
     assert!(stderr.contains("rejected the credentials"), "{stderr}");
-    assert!(!stderr.contains("not-the-password"), "the password leaked: {stderr}");
+    assert!(
+        !stderr.contains("not-the-password"),
+        "the password leaked: {stderr}"
+    );
 
     let right = sbom(
         &["--ca-file", &ca, "--username", username, "--password-stdin"],
@@ -337,7 +369,10 @@ fn tls_registry_with_authentication() {
         .to_owned();
     std::fs::write(
         docker_config.join("config.json"),
-        format!(r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#, registry.host()),
+        format!(
+            r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
+            registry.host()
+        ),
     )
     .unwrap();
     let clean = rampart(cache.path(), &["cache", "clean"], None);
@@ -362,7 +397,7 @@ fn missing_tag_and_repository_errors() {
         let output = rampart(
             cache.path(),
             &[
-                "scan",
+                "sbom",
                 &format!("registry:{}/{reference}", registry.host()),
                 "--insecure-registry",
                 registry.host(),
@@ -446,10 +481,17 @@ fn corrupted_blob_is_a_digest_mismatch() {
     assert!(output.status.success(), "{}", text(&output.stderr));
 
     // A manifest whose content differs from the registry's stated digest.
-    proxy.inject("/manifests/1.0", ProxyFault::ReplaceBody(b"{\"schemaVersion\": 2}".to_vec()));
+    proxy.inject(
+        "/manifests/1.0",
+        ProxyFault::ReplaceBody(b"{\"schemaVersion\": 2}".to_vec()),
+    );
     let output = rampart(cache.path(), &args, None);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("digest mismatch"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("digest mismatch"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 // Corpus tier.
@@ -467,7 +509,12 @@ fn corpus_images_pulled_equal_layouts() {
     let cache = tempfile::tempdir().unwrap();
     let output = rampart(
         cache.path(),
-        &["db", "build", "--from", corpus.join("advisories").to_str().unwrap()],
+        &[
+            "db",
+            "build",
+            "--from",
+            corpus.join("advisories").to_str().unwrap(),
+        ],
         None,
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -485,7 +532,14 @@ fn corpus_images_pulled_equal_layouts() {
         let run = |command: &str, target: &str| {
             json(&rampart(
                 cache.path(),
-                &[command, target, "--insecure-registry", registry.host(), "-o", "json"],
+                &[
+                    command,
+                    target,
+                    "--insecure-registry",
+                    registry.host(),
+                    "-o",
+                    "json",
+                ],
                 None,
             ))
         };
@@ -497,8 +551,7 @@ fn corpus_images_pulled_equal_layouts() {
         let (scan_remote, scan_local) = (run("scan", &remote), run("scan", &local));
         assert_eq!(findings(&scan_remote), findings(&scan_local), "{image}");
         assert_eq!(
-            scan_remote["target"]["manifest_digest"],
-            scan_local["target"]["manifest_digest"],
+            scan_remote["target"]["manifest_digest"], scan_local["target"]["manifest_digest"],
             "{image}"
         );
     }

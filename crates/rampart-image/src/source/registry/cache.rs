@@ -359,7 +359,11 @@ mod tests {
         let mut second = cache.writer(&digest).unwrap();
         assert_eq!(second.written(), 4);
         let mut resumed = Vec::new();
-        second.resumed_bytes().unwrap().read_to_end(&mut resumed).unwrap();
+        second
+            .resumed_bytes()
+            .unwrap()
+            .read_to_end(&mut resumed)
+            .unwrap();
         assert_eq!(resumed, b"0123");
         // A download of the same blob started meanwhile gets its own file.
         let third = cache.writer(&digest).unwrap();

@@ -491,8 +491,9 @@ impl Client {
 
     fn transport_error(&self, error: &ureq::Error) -> RequestError {
         let hint = match error {
-            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
-                "; if the registry uses a private CA, pass --ca-file FILE".to_owned()
+            error if is_tls_failure(error) => {
+                "; if the registry uses a private CA, pass --ca-file FILE with its certificate"
+                    .to_owned()
             }
             ureq::Error::ConnectionFailed | ureq::Error::Io(_)
                 if self.base.starts_with("https://") =>
@@ -505,6 +506,16 @@ impl Client {
             _ => String::new(),
         };
         RequestError(format!("cannot reach {}: {error}{hint}", self.base))
+    }
+}
+
+/// Whether a request failed in the TLS handshake. rustls reports an
+/// untrusted certificate as an I/O error of kind `InvalidData`.
+fn is_tls_failure(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => true,
+        ureq::Error::Io(io) => io.kind() == io::ErrorKind::InvalidData,
+        _ => false,
     }
 }
 

@@ -125,7 +125,9 @@ impl Remote {
             // The earlier bytes cannot be read back: start a new file.
             (false, Some(writer)) if writer.written() > 0 => {
                 drop(writer);
-                self.cache.as_ref().and_then(|cache| cache.writer(digest).ok())
+                self.cache
+                    .as_ref()
+                    .and_then(|cache| cache.writer(digest).ok())
             }
             (_, writer) => writer,
         };
