@@ -494,6 +494,145 @@ fn corrupted_blob_is_a_digest_mismatch() {
     );
 }
 
+/// A pull that gives up after repeated breaks leaves its bytes in the
+/// cache, and the next run asks only for the rest.
+#[test]
+fn interrupted_pull_resumes_next_run() {
+    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let layout = debian_layout(work.path());
+    registry.push_layout(&layout, "latest", "team/app", "1.0");
+    let proxy = FaultProxy::start(registry.host());
+    let largest = layer_digests(&layout).pop().unwrap();
+    // The first request and its five resumptions each break after 20,000
+    // bytes. The failed layer is then read once more to tell a damaged
+    // blob from a broken download, and that read breaks six times too, so
+    // the run fails with 240,000 bytes cached.
+    for _ in 0..12 {
+        proxy.inject(&largest, ProxyFault::CutBody { after: 20_000 });
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let host = proxy.host();
+    let args = [
+        "sbom",
+        &format!("registry:{host}/team/app:1.0"),
+        "--insecure-registry",
+        &host,
+        "-o",
+        "json",
+    ];
+    let failed = rampart(cache.path(), &args, None);
+    assert_eq!(failed.status.code(), Some(2), "{}", text(&failed.stderr));
+    assert!(
+        text(&failed.stderr).contains("broke off"),
+        "{}",
+        text(&failed.stderr)
+    );
+    let info = rampart(cache.path(), &["cache", "info"], None);
+    assert!(
+        text(&info.stdout).contains("1 partial downloads"),
+        "{}",
+        text(&info.stdout)
+    );
+
+    let pulled = json(&rampart(cache.path(), &args, None));
+    assert_eq!(packages(&pulled).len(), 2);
+    let ranges: Vec<Option<String>> = proxy
+        .requests()
+        .into_iter()
+        .filter(|request| request.path.contains(&largest))
+        .map(|request| request.range)
+        .collect();
+    assert_eq!(ranges.len(), 13, "{ranges:?}");
+    assert_eq!(ranges[12].as_deref(), Some("bytes=240000-"), "{ranges:?}");
+}
+
+/// `429` and `503` answers are retried, honouring `Retry-After`; a wait
+/// longer than rampart accepts fails with the registry's request.
+#[test]
+fn busy_registry_retried() {
+    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let layout = debian_layout(work.path());
+    registry.push_layout(&layout, "latest", "team/app", "1.0");
+    let proxy = FaultProxy::start(registry.host());
+    let largest = layer_digests(&layout).pop().unwrap();
+    proxy.inject(
+        "/manifests/1.0",
+        ProxyFault::Status {
+            status: 429,
+            retry_after: Some(1),
+        },
+    );
+    proxy.inject(
+        &largest,
+        ProxyFault::Status {
+            status: 503,
+            retry_after: None,
+        },
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let host = proxy.host();
+    let reference = format!("registry:{host}/team/app:1.0");
+    let started = std::time::Instant::now();
+    let output = rampart(
+        cache.path(),
+        &[
+            "sbom",
+            &reference,
+            "--insecure-registry",
+            &host,
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let pulled = json(&output);
+    assert_eq!(packages(&pulled).len(), 2);
+    assert_eq!(proxy.pending_faults(), 0);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After: 1 was not honoured"
+    );
+    let statuses: Vec<Option<u16>> = proxy
+        .requests()
+        .into_iter()
+        .filter(|request| request.path.contains(&largest))
+        .map(|request| request.status)
+        .collect();
+    assert_eq!(statuses, [Some(503), Some(200)]);
+
+    proxy.inject(
+        "/manifests/1.0",
+        ProxyFault::Status {
+            status: 429,
+            retry_after: Some(3600),
+        },
+    );
+    let output = rampart(
+        cache.path(),
+        &[
+            "sbom",
+            &reference,
+            "--insecure-registry",
+            &host,
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("HTTP 429") && stderr.contains("3600 s"),
+        "{stderr}"
+    );
+}
+
 // Corpus tier.
 
 /// Every corpus image pushed to the registry gives the same packages and

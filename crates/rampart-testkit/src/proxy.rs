@@ -38,6 +38,13 @@ pub enum ProxyFault {
     /// `Content-Length`. All other headers stay, `Docker-Content-Digest`
     /// among them, as a misbehaving registry would send them.
     ReplaceBody(Vec<u8>),
+    /// Answer the next matching `GET` with this status and an empty body,
+    /// without asking the upstream, and with `Retry-After` when given: a
+    /// rate limit (`429`) or an overloaded registry (`503`).
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
 }
 
 /// One request that went through the proxy.
@@ -237,6 +244,28 @@ fn serve_client(client: TcpStream, upstream: &str, state: &Mutex<State>) -> io::
             state.log.len() - 1
         };
 
+        if method == "GET"
+            && let Some(fault) = take_status_fault(state, &path)
+            && let ProxyFault::Status {
+                status,
+                retry_after,
+            } = fault
+        {
+            let mut log = state.lock().unwrap();
+            log.log[index].status = Some(status);
+            log.log[index].fault = Some(fault.clone());
+            drop(log);
+            let retry = retry_after
+                .map(|seconds| format!("Retry-After: {seconds}\r\n"))
+                .unwrap_or_default();
+            client_writer.write_all(
+                format!("HTTP/1.1 {status} Injected\r\nContent-Length: 0\r\n{retry}\r\n")
+                    .as_bytes(),
+            )?;
+            client_writer.flush()?;
+            continue;
+        }
+
         let upstream_stream = TcpStream::connect(upstream)?;
         let mut upstream_writer = upstream_stream.try_clone()?;
         upstream_writer.write_all(&request.raw)?;
@@ -318,6 +347,7 @@ fn serve_client(client: TcpStream, upstream: &str, state: &Mutex<State>) -> io::
                 }
             }
             ProxyFault::ReplaceBody(replacement) => body = replacement,
+            ProxyFault::Status { .. } => unreachable!("status faults are answered before upstream"),
         }
         client_writer.write_all(&response.with_content_length(body.len()))?;
         client_writer.write_all(&body)?;
@@ -332,10 +362,19 @@ fn serve_client(client: TcpStream, upstream: &str, state: &Mutex<State>) -> io::
 /// contains.
 fn take_fault(state: &Mutex<State>, path: &str) -> Option<ProxyFault> {
     let mut state = state.lock().unwrap();
-    let position = state
-        .faults
-        .iter()
-        .position(|(pattern, _)| path.contains(pattern.as_str()))?;
+    let position = state.faults.iter().position(|(pattern, fault)| {
+        path.contains(pattern.as_str()) && !matches!(fault, ProxyFault::Status { .. })
+    })?;
+    Some(state.faults.remove(position).1)
+}
+
+/// Removes and returns the first pending status fault whose pattern `path`
+/// contains.
+fn take_status_fault(state: &Mutex<State>, path: &str) -> Option<ProxyFault> {
+    let mut state = state.lock().unwrap();
+    let position = state.faults.iter().position(|(pattern, fault)| {
+        path.contains(pattern.as_str()) && matches!(fault, ProxyFault::Status { .. })
+    })?;
     Some(state.faults.remove(position).1)
 }
 
