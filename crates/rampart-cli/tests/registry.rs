@@ -26,7 +26,9 @@ fn text(bytes: &[u8]) -> String {
 /// `stdin` when given.
 fn rampart(cache: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    // Relative output files land in the cache folder, not the source tree.
     command
+        .current_dir(cache)
         .arg("--cache-dir")
         .arg(cache)
         .args(args)
