@@ -383,6 +383,67 @@ fn tls_registry_with_authentication() {
     assert_eq!(packages(&from_config), packages(&pulled));
 }
 
+/// The bearer-token flow of public registries: the registry sends the
+/// client to a token server, which checks the credentials and grants a
+/// pull token for the repository.
+#[test]
+fn bearer_token_flow() {
+    let Some(registry) = Registry::start(RegistryOptions::http_with_token()) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let layout = debian_layout(work.path());
+    registry.push_layout(&layout, "latest", "team/app", "3.0");
+    let (username, password) = registry.credentials().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("registry:{}/team/app:3.0", registry.host());
+    let sbom = |extra: &[&str], stdin: Option<&str>| {
+        let mut args = vec![
+            "sbom",
+            reference.as_str(),
+            "--insecure-registry",
+            registry.host(),
+            "-o",
+            "json",
+        ];
+        args.extend(extra);
+        rampart(cache.path(), &args, stdin)
+    };
+
+    let anonymous = sbom(&[], None);
+    assert_eq!(anonymous.status.code(), Some(2));
+    assert!(
+        text(&anonymous.stderr).contains("requires authentication"),
+        "{}",
+        text(&anonymous.stderr)
+    );
+
+    let wrong = sbom(
+        &["--username", username, "--password-stdin"],
+        Some("wrong-token"),
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    let stderr = text(&wrong.stderr);
+    assert!(stderr.contains("rejected the credentials"), "{stderr}");
+    assert!(
+        !stderr.contains("wrong-token"),
+        "the password leaked: {stderr}"
+    );
+
+    let pulled = json(&sbom(
+        &["--username", username, "--password-stdin"],
+        Some(password),
+    ));
+    assert_eq!(packages(&pulled).len(), 2);
+    let granted: Vec<_> = registry
+        .token_requests()
+        .into_iter()
+        .filter(|request| request.status == 200 && request.scopes == ["repository:team/app:pull"])
+        .collect();
+    assert!(!granted.is_empty(), "{:?}", registry.token_requests());
+    assert!(granted.iter().all(|request| request.with_credentials));
+}
+
 #[test]
 fn missing_tag_and_repository_errors() {
     let Some(registry) = Registry::start(RegistryOptions::http()) else {

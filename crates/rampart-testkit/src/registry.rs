@@ -10,6 +10,9 @@
 //! `127.0.0.1:PORT` references.
 
 mod tls;
+mod token;
+
+pub use token::TokenRequest;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -48,6 +51,10 @@ pub struct RegistryOptions {
     /// Require HTTP basic authentication (an htpasswd file with one bcrypt
     /// entry).
     pub auth: bool,
+    /// Require bearer tokens from a token server that the harness runs
+    /// (distribution's `auth.token`); the token server takes the
+    /// credentials. Overrides `auth`.
+    pub token: bool,
 }
 
 impl RegistryOptions {
@@ -56,6 +63,17 @@ impl RegistryOptions {
         RegistryOptions {
             tls: false,
             auth: false,
+            token: false,
+        }
+    }
+
+    /// Plain HTTP with the bearer-token flow: the registry sends clients to
+    /// a token server on 127.0.0.1, which checks their credentials.
+    pub fn http_with_token() -> Self {
+        RegistryOptions {
+            tls: false,
+            auth: false,
+            token: true,
         }
     }
 
@@ -64,6 +82,7 @@ impl RegistryOptions {
         RegistryOptions {
             tls: true,
             auth: true,
+            token: false,
         }
     }
 }
@@ -76,6 +95,7 @@ pub struct Registry {
     host: String,
     tls: Option<TlsFiles>,
     credentials: Option<(String, String)>,
+    token: Option<token::TokenServer>,
     access_log: Arc<Mutex<Vec<String>>>,
     server_log: Arc<Mutex<Vec<String>>>,
     /// Numbers the skopeo digest files and the access-log markers.
@@ -132,10 +152,14 @@ impl Registry {
         let port = free_port();
         let host = format!("127.0.0.1:{port}");
         let tls = options.tls.then(|| tls::write_tls_files(dir.path()));
-        let credentials = options.auth.then(|| {
+        let credentials = (options.auth || options.token).then(|| {
             let credentials = ("rampart".to_owned(), random_token());
             tls::write_htpasswd(&dir.path().join("htpasswd"), &credentials.0, &credentials.1);
             credentials
+        });
+        let token = options.token.then(|| {
+            let (username, password) = credentials.as_ref().expect("token credentials");
+            token::start(dir.path(), username, password)
         });
         let storage = dir.path().join("storage");
         std::fs::create_dir_all(&storage).unwrap();
@@ -146,7 +170,8 @@ impl Registry {
                 &host,
                 &storage,
                 tls.as_ref(),
-                credentials.is_some(),
+                options.auth && !options.token,
+                token.as_ref(),
                 dir.path(),
             ),
         )
@@ -177,6 +202,7 @@ impl Registry {
             host,
             tls,
             credentials,
+            token,
             access_log,
             server_log,
             counter: AtomicUsize::new(0),
@@ -407,6 +433,15 @@ impl Registry {
             .collect()
     }
 
+    /// Returns the requests the token server has answered, oldest first;
+    /// empty for a registry without the token flow.
+    pub fn token_requests(&self) -> Vec<TokenRequest> {
+        self.token
+            .as_ref()
+            .map(|token| token.requests.lock().unwrap().clone())
+            .unwrap_or_default()
+    }
+
     /// Returns the registry's application log (logrus text lines), for
     /// failure messages.
     pub fn server_log(&self) -> Vec<String> {
@@ -443,6 +478,7 @@ fn config_yaml(
     storage: &Path,
     tls: Option<&TlsFiles>,
     auth: bool,
+    token: Option<&token::TokenServer>,
     dir: &Path,
 ) -> String {
     let quote = |path: &Path| serde_json::to_string(&path.to_string_lossy()).unwrap();
@@ -480,6 +516,15 @@ http:
         yaml.push_str(&format!(
             "auth:\n  htpasswd:\n    realm: rampart-test\n    path: {}\n",
             quote(&dir.join("htpasswd"))
+        ));
+    }
+    if let Some(token) = token {
+        yaml.push_str(&format!(
+            "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+            token.realm,
+            token::SERVICE,
+            token::ISSUER,
+            quote(&token.certificate)
         ));
     }
     yaml.push_str("health:\n  storagedriver:\n    enabled: false\n");
