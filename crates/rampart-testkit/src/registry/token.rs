@@ -1,7 +1,7 @@
 //! A token server for a test registry configured with distribution's
 //! `auth.token` scheme: the bearer-token flow that public registries use.
 //!
-//! The registry answers unauthenticated requests with `401` and
+//! The registry responds to unauthenticated requests with `401` and
 //! `WWW-Authenticate: Bearer realm=…,service=…,scope=…`. The client asks
 //! this server for a token at the realm, with HTTP basic credentials; the
 //! server checks them and returns a JWT (ES256, the signing certificate in
@@ -32,7 +32,7 @@ pub struct TokenRequest {
     pub scopes: Vec<String>,
     /// Whether basic credentials came with it.
     pub with_credentials: bool,
-    /// The status the server answered.
+    /// The status the server returned.
     pub status: u16,
 }
 
