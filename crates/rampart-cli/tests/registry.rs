@@ -35,6 +35,15 @@ fn rampart(cache: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .env_remove("RUST_LOG")
         .env_remove("RAMPART_DB_MAX_AGE")
         .env("DOCKER_CONFIG", cache.join("docker-config"))
+        // Credential helpers that a test writes go in `bin/` of the cache.
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                cache.join("bin").display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
         .env("SOURCE_DATE_EPOCH", "1767225600")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -442,6 +451,41 @@ fn bearer_token_flow() {
         .collect();
     assert!(!granted.is_empty(), "{:?}", registry.token_requests());
     assert!(granted.iter().all(|request| request.with_credentials));
+
+    // Credentials from a credential helper named in Docker's configuration.
+    let bin = cache.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-rampart-test");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread server\n[ \"$1\" = get ] && [ \"$server\" = \"{}\" ] || exit 1\nprintf '{{\"ServerURL\":\"%s\",\"Username\":\"{username}\",\"Secret\":\"{password}\"}}' \"$server\"\n",
+            registry.host()
+        ),
+    )
+    .unwrap();
+    let mut permissions = std::fs::metadata(&helper).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&helper, permissions).unwrap();
+    let docker_config = cache.path().join("docker-config");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    std::fs::write(
+        docker_config.join("config.json"),
+        format!(
+            r#"{{"credHelpers": {{"{}": "rampart-test"}}}}"#,
+            registry.host()
+        ),
+    )
+    .unwrap();
+    assert!(
+        rampart(cache.path(), &["cache", "clean"], None)
+            .status
+            .success()
+    );
+    let from_helper = sbom(&[], None);
+    let pulled_again = json(&from_helper);
+    assert_eq!(packages(&pulled_again), packages(&pulled));
+    assert!(!text(&from_helper.stderr).contains(password));
 }
 
 #[test]
