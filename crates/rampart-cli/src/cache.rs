@@ -87,7 +87,7 @@ pub fn run(command: CacheCommand, cache: &CacheDir) -> anyhow::Result<()> {
             }
             println!("feeds: {} ({feeds} bytes)", cache.feeds().display());
             println!(
-                "image blobs: {} ({} blobs, {} partial downloads, {} bytes)",
+                "image blobs: {} (blobs: {}, partial downloads: {}, bytes: {})",
                 cache.blobs().display(),
                 usage.blobs,
                 usage.partial,
@@ -99,7 +99,7 @@ pub fn run(command: CacheCommand, cache: &CacheDir) -> anyhow::Result<()> {
                 .clean()
                 .with_context(|| format!("cannot clean {}", cache.blobs().display()))?;
             println!(
-                "removed {} image blobs and {} partial downloads ({} bytes)",
+                "removed image blobs: {}, partial downloads: {}, bytes: {}",
                 usage.blobs, usage.partial, usage.bytes
             );
             if all {

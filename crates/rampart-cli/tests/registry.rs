@@ -182,6 +182,23 @@ fn layer_digests(layout: &Path) -> Vec<String> {
     layers.into_iter().map(|(_, digest)| digest).collect()
 }
 
+/// The configuration blob digest of the image in a layout.
+fn config_digest(layout: &Path) -> String {
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let manifest_digest = index["manifests"][0]["digest"].as_str().unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            layout
+                .join("blobs/sha256")
+                .join(&manifest_digest["sha256:".len()..]),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    manifest["config"]["digest"].as_str().unwrap().to_owned()
+}
+
 #[test]
 fn pull_equals_layout_and_cache_serves_second_scan() {
     let Some(registry) = Registry::start(RegistryOptions::http()) else {
@@ -236,7 +253,7 @@ fn pull_equals_layout_and_cache_serves_second_scan() {
 
     let info = rampart(cache.path(), &["cache", "info"], None);
     assert!(
-        text(&info.stdout).contains("3 blobs"),
+        text(&info.stdout).contains("blobs: 3,"),
         "{}",
         text(&info.stdout)
     );
@@ -244,7 +261,7 @@ fn pull_equals_layout_and_cache_serves_second_scan() {
     assert!(clean.status.success());
     let info = rampart(cache.path(), &["cache", "info"], None);
     assert!(
-        text(&info.stdout).contains("0 blobs"),
+        text(&info.stdout).contains("blobs: 0,"),
         "{}",
         text(&info.stdout)
     );
@@ -518,6 +535,24 @@ fn missing_tag_and_repository_errors() {
         assert!(stderr.contains(expected), "{reference}: {stderr}");
         assert!(stderr.contains(registry.host()), "{reference}: {stderr}");
     }
+
+    // A plain-HTTP registry reached over HTTPS: the hint names the option.
+    let output = rampart(
+        cache.path(),
+        &[
+            "sbom",
+            &format!("registry:{}/team/app:1.0", registry.host()),
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("--insecure-registry {}", registry.host())),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -582,10 +617,35 @@ fn corrupted_blob_is_a_digest_mismatch() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(stderr.contains(&largest), "{stderr}");
-    assert!(stderr.to_lowercase().contains("digest"), "{stderr}");
-    // The damaged blob was not cached: the next pull gets it whole.
+    assert!(stderr.contains("registry sent damaged content"), "{stderr}");
+    assert!(stderr.contains("repository team/app"), "{stderr}");
+    // Neither the damaged blob nor its partial download was kept: the next
+    // pull gets the blob whole.
+    let info = rampart(cache.path(), &["cache", "info"], None);
+    assert!(
+        text(&info.stdout).contains("partial downloads: 0,"),
+        "{}",
+        text(&info.stdout)
+    );
     let output = rampart(cache.path(), &args, None);
     assert!(output.status.success(), "{}", text(&output.stderr));
+
+    // A damaged image configuration fails its digest check, which names
+    // both digests.
+    let config = config_digest(&layout);
+    assert!(
+        rampart(cache.path(), &["cache", "clean"], None)
+            .status
+            .success()
+    );
+    proxy.inject(&config, ProxyFault::CorruptByte { offset: 10 });
+    let output = rampart(cache.path(), &args, None);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&config) && stderr.contains("does not match its digest"),
+        "{stderr}"
+    );
 
     // A manifest whose content differs from the registry's stated digest.
     proxy.inject(
@@ -639,7 +699,7 @@ fn interrupted_pull_resumes_next_run() {
     );
     let info = rampart(cache.path(), &["cache", "info"], None);
     assert!(
-        text(&info.stdout).contains("1 partial downloads"),
+        text(&info.stdout).contains("partial downloads: 1,"),
         "{}",
         text(&info.stdout)
     );

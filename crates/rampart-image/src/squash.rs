@@ -130,7 +130,7 @@ impl Image {
             });
         };
 
-        match decode_layer(blob, &spec, context) {
+        let result = match decode_layer(blob, &spec, context) {
             Err(ImageError::CorruptLayer {
                 image,
                 layer: named,
@@ -167,6 +167,12 @@ impl Image {
                 })
             }
             other => other,
+        };
+        match (result, &self.store) {
+            (Err(error), Store::Registry(remote)) => {
+                Err(remote.layer_error(&self.reference, error))
+            }
+            (result, _) => result,
         }
     }
 

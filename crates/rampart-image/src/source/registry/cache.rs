@@ -271,6 +271,12 @@ impl CacheWriter {
         Ok(())
     }
 
+    /// Removes the partial file: its bytes are not worth resuming from.
+    pub fn discard(mut self) {
+        drop(self.file.take());
+        let _ = fs::remove_file(&self.partial);
+    }
+
     /// Moves the blob into place when its content matches the digest;
     /// otherwise removes it and returns the digest it has.
     pub fn commit(mut self) -> io::Result<Result<(), Digest>> {

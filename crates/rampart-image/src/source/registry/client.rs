@@ -9,7 +9,8 @@
 //! `Retry-After`.
 
 use std::io::{self, Read};
-use std::sync::Mutex;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -56,8 +57,11 @@ pub(crate) struct Client {
     /// `https://HOST[:PORT]`, or `http://` for an insecure registry.
     base: String,
     pub(crate) reference: RegistryReference,
-    credentials: Option<Credentials>,
-    credential_source: CredentialSource,
+    command_line: Option<Credentials>,
+    docker_config_dir: Option<PathBuf>,
+    /// Looked up at the first challenge, so that an anonymous pull never
+    /// reads Docker's configuration or runs a credential helper.
+    credentials: OnceLock<(Option<Credentials>, CredentialSource)>,
     /// The `Authorization` value that the last challenge called for.
     authorization: Mutex<Option<String>>,
     attempts: u32,
@@ -134,26 +138,14 @@ impl Client {
             .build()
             .new_agent();
 
-        let (credentials, credential_source) = match &options.credentials {
-            Some(credentials) => (Some(credentials.clone()), CredentialSource::CommandLine),
-            None => match options
-                .docker_config_dir
-                .clone()
-                .or_else(super::auth::docker_config_dir)
-            {
-                Some(dir) => {
-                    super::auth::lookup(&dir, &reference.registry).map_err(RequestError)?
-                }
-                None => (None, CredentialSource::None),
-            },
-        };
-        tracing::debug!(registry = reference.registry, base, credentials = %credential_source, "registry client");
+        tracing::debug!(registry = reference.registry, base, "registry client");
         Ok(Client {
             agent,
             base,
             reference,
-            credentials,
-            credential_source,
+            command_line: options.credentials.clone(),
+            docker_config_dir: options.docker_config_dir.clone(),
+            credentials: OnceLock::new(),
             authorization: Mutex::new(None),
             attempts: options.attempts.max(1),
             backoff: options.backoff,
@@ -334,10 +326,35 @@ impl Client {
         }
     }
 
+    /// Returns the credentials for the registry and where they came from:
+    /// the command line, else Docker's configuration. A failed lookup (a
+    /// damaged configuration, a failing helper) is an error.
+    fn credentials(&self) -> Result<&(Option<Credentials>, CredentialSource), RequestError> {
+        if let Some(found) = self.credentials.get() {
+            return Ok(found);
+        }
+        let found = match &self.command_line {
+            Some(credentials) => (Some(credentials.clone()), CredentialSource::CommandLine),
+            None => match self
+                .docker_config_dir
+                .clone()
+                .or_else(super::auth::docker_config_dir)
+            {
+                Some(dir) => {
+                    super::auth::lookup(&dir, &self.reference.registry).map_err(RequestError)?
+                }
+                None => (None, CredentialSource::None),
+            },
+        };
+        tracing::debug!(registry = self.reference.registry, credentials = %found.1, "registry credentials");
+        Ok(self.credentials.get_or_init(|| found))
+    }
+
     /// Answers a challenge: fetches a bearer token, or sets basic credentials.
     fn authenticate(&self, challenge: &Challenge) -> Result<(), RequestError> {
+        let (credentials, _) = self.credentials()?;
         let value = match challenge {
-            Challenge::Basic => match &self.credentials {
+            Challenge::Basic => match credentials {
                 Some(credentials) => credentials.basic_header(),
                 None => return Err(self.needs_login()),
             },
@@ -378,7 +395,8 @@ impl Client {
         if let Some(service) = service {
             url.push_str(&format!("&service={}", encode(service)));
         }
-        let response = match &self.credentials {
+        let (credentials, _) = self.credentials()?;
+        let response = match credentials {
             Some(Credentials::IdentityToken(token)) => {
                 let form = format!(
                     "grant_type=refresh_token&client_id=rampart&refresh_token={}&scope={}{}",
@@ -439,11 +457,15 @@ impl Client {
     }
 
     fn rejected_credentials(&self, status: u16) -> RequestError {
-        match self.credentials {
+        let (credentials, source) = match self.credentials.get() {
+            Some((credentials, source)) => (credentials.as_ref(), source.to_string()),
+            None => (None, CredentialSource::None.to_string()),
+        };
+        match credentials {
             None => self.needs_login(),
             Some(_) => RequestError(format!(
                 "the registry rejected the credentials from {} (HTTP {status}); check the user name and password, or log in again with `docker login {}`",
-                self.credential_source, self.reference.registry
+                source, self.reference.registry
             )),
         }
     }
@@ -473,13 +495,16 @@ impl Client {
             401 => self.rejected_credentials(status),
             403 => RequestError(format!(
                 "access denied (HTTP 403){detail}: the credentials from {} may not pull this repository",
-                self.credential_source
+                self.credentials.get().map_or_else(
+                    || CredentialSource::None.to_string(),
+                    |(_, source)| source.to_string()
+                )
             )),
             404 if code == "NAME_UNKNOWN" => RequestError(format!(
                 "repository not found (HTTP 404){detail}; check the repository name"
             )),
             404 if is_manifest => RequestError(format!(
-                "manifest {what} not found (HTTP 404){detail}; check the tag or digest, or list the repository's tags"
+                "manifest {what} not found (HTTP 404){detail}; check the tag or digest"
             )),
             404 => RequestError(format!("blob {what} not found (HTTP 404){detail}")),
             _ => RequestError(format!(
@@ -491,9 +516,20 @@ impl Client {
 
     fn transport_error(&self, error: &ureq::Error) -> RequestError {
         let hint = match error {
+            // A plain-HTTP server answers a TLS handshake with bytes that
+            // are no TLS record.
+            error if is_tls_failure(error) && error.to_string().contains("InvalidContentType") => {
+                format!(
+                    "; the registry seems to serve plain HTTP: pass --insecure-registry {}",
+                    self.reference.registry
+                )
+            }
             error if is_tls_failure(error) => {
                 "; if the registry uses a private CA, pass --ca-file FILE with its certificate"
                     .to_owned()
+            }
+            ureq::Error::HostNotFound => {
+                "; the host name does not resolve, so check the registry name".to_owned()
             }
             ureq::Error::ConnectionFailed | ureq::Error::Io(_)
                 if self.base.starts_with("https://") =>

@@ -81,6 +81,40 @@ pub(crate) struct Remote {
 }
 
 impl Remote {
+    /// Restates a failure to read a blob of this registry's image: the
+    /// advice of the local sources (copy the image again) does not apply,
+    /// and running again resumes a broken download or fetches a damaged
+    /// one anew.
+    pub(crate) fn layer_error(&self, image: &str, error: ImageError) -> ImageError {
+        let text = error.to_string();
+        let detail = text
+            .strip_prefix(&format!("{image}: "))
+            .unwrap_or(&text)
+            .replace(
+                "; the layer is truncated or corrupt, so copy the image again",
+                "",
+            )
+            .replace(
+                "; the image is corrupt or was modified, so copy it again",
+                "",
+            )
+            .replace("; the image is corrupt or truncated, so copy it again", "")
+            .replace("; the image is corrupt, so copy it again", "");
+        let advice = if text.contains("broke off") || text.contains("cannot reach") {
+            "run the command again when the registry is reachable; the download resumes where it stopped"
+        } else if text.contains("cached blob") {
+            "run the command again to download it anew"
+        } else {
+            "the registry sent damaged content; run the command again, and if the error persists, the image in the registry is damaged"
+        };
+        ImageError::Registry {
+            image: image.to_owned(),
+            registry: self.client.reference.registry.clone(),
+            repository: self.client.reference.repository.clone(),
+            reason: format!("{detail}; {advice}"),
+        }
+    }
+
     fn error(&self, image: &str, error: RequestError) -> ImageError {
         ImageError::Registry {
             image: image.to_owned(),
@@ -141,7 +175,6 @@ impl Remote {
         let stream = BlobStream {
             remote: Arc::clone(self),
             digest: digest.clone(),
-            image: image.to_owned(),
             body,
             // A server that ignores the range sends the blob from the start.
             skip: if partial { 0 } else { offset },
@@ -149,6 +182,7 @@ impl Remote {
             writer,
             resumes: 0,
             done: false,
+            broke_off: false,
         };
         Ok(match prefix {
             Some(prefix) => Box::new(prefix.chain(stream)),
@@ -162,7 +196,6 @@ impl Remote {
 struct BlobStream {
     remote: Arc<Remote>,
     digest: Digest,
-    image: String,
     body: Box<dyn Read + Send>,
     /// Bytes still to drop from the body: the server did not honour a range.
     skip: u64,
@@ -171,11 +204,27 @@ struct BlobStream {
     writer: Option<cache::CacheWriter>,
     resumes: u32,
     done: bool,
+    /// Set when the download broke off for good; its bytes are kept for the
+    /// next run. A stream dropped for any other reason (the squash found
+    /// the content damaged) discards them.
+    broke_off: bool,
+}
+
+impl Drop for BlobStream {
+    fn drop(&mut self) {
+        if !self.done
+            && !self.broke_off
+            && let Some(writer) = self.writer.take()
+        {
+            writer.discard();
+        }
+    }
 }
 
 impl BlobStream {
     fn resume(&mut self, error: &io::Error) -> io::Result<()> {
         if self.resumes >= MAX_RESUMES {
+            self.broke_off = true;
             return Err(io::Error::other(format!(
                 "the download of blob {} broke off {} times; last: {error}",
                 self.digest, self.resumes
@@ -187,7 +236,13 @@ impl BlobStream {
             .remote
             .client
             .blob(&self.digest, self.offset)
-            .map_err(|e| io::Error::other(self.remote.error(&self.image, e).to_string()))?;
+            .map_err(|e| {
+                self.broke_off = true;
+                io::Error::other(format!(
+                    "the download broke off after {} bytes and could not resume: {}",
+                    self.offset, e.0
+                ))
+            })?;
         self.body = body;
         self.skip = if partial { 0 } else { self.offset };
         Ok(())
@@ -335,7 +390,8 @@ pub(crate) fn open_image(
     let manifest: Manifest = oci::parse_manifest(&descriptor, &manifest_body, text)?;
     let store = Store::Registry(Arc::clone(&remote));
     let config_descriptor = oci::config_descriptor(&manifest, &descriptor, text)?;
-    let config_bytes = oci::read_metadata_blob(&store, &config_descriptor, text)?;
+    let config_bytes = oci::read_metadata_blob(&store, &config_descriptor, text)
+        .map_err(|error| remote.layer_error(text, error))?;
     let config: ImageConfig = super::parse_json(
         &config_bytes,
         text,
