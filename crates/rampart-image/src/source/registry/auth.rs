@@ -250,10 +250,10 @@ fn run_helper(name: &str, server: &str) -> Result<Option<Credentials>, String> {
         .map_err(|e| {
             format!("cannot run the credential helper {program} named in the Docker configuration: {e}; install it or remove it from the configuration")
         })?;
+    // A helper that exits without reading its input closes the pipe; its
+    // exit status below tells what happened.
     if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(server.as_bytes())
-            .map_err(|e| format!("cannot write to {program}: {e}"))?;
+        let _ = stdin.write_all(server.as_bytes());
     }
     let output = child
         .wait_with_output()

@@ -507,6 +507,11 @@ impl Client {
                 "manifest {what} not found (HTTP 404){detail}; check the tag or digest"
             )),
             404 => RequestError(format!("blob {what} not found (HTTP 404){detail}")),
+            // A TLS port answers plain HTTP with 400.
+            400 if self.base.starts_with("http://") => RequestError(format!(
+                "{} answered HTTP 400 for {what}{detail}; if the registry serves HTTPS, leave out --insecure-registry {}",
+                self.base, self.reference.registry
+            )),
             _ => RequestError(format!(
                 "{} answered HTTP {status} for {what}{detail}",
                 self.base
