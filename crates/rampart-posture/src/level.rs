@@ -85,7 +85,7 @@ impl FromStr for PolicyVersion {
         let minor = text
             .strip_prefix("v1.")
             .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-            // Leading zeros ("v1.05") are rejected as upstream's version parser does.
+            // Leading zeros ("v1.05") are rejected so that each version has one spelling.
             .filter(|digits| digits.len() == 1 || !digits.starts_with('0'))
             .and_then(|digits| digits.parse::<u32>().ok())
             .ok_or_else(|| ParseError::Version(text.to_owned()))?;

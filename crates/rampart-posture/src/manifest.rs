@@ -50,7 +50,7 @@ impl Workload {
         }
     }
 
-    /// The object's own metadata (not its pod template's).
+    /// Returns the object's own metadata (not its pod template's).
     pub fn metadata(&self) -> &ObjectMeta {
         match self {
             Workload::Pod(o) => &o.metadata,
@@ -177,8 +177,8 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
             max: MAX_MANIFEST_BYTES,
         });
     }
-    let documents: Vec<Value> =
-        serde_saphyr::from_multiple(text).map_err(|error| ManifestError::Yaml {
+    let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(text, parse_options())
+        .map_err(|error| ManifestError::Yaml {
             source_name: source_name.to_owned(),
             message: error.to_string(),
         })?;
@@ -206,6 +206,19 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
         }
     }
     Ok(manifests)
+}
+
+/// Returns parser budgets sized for cluster dumps and rendered charts with
+/// thousands of documents. The library defaults (1,024 documents, 1 M
+/// events) reject those, while the input size cap already bounds the work.
+fn parse_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_documents: MAX_OBJECTS,
+            max_events: MAX_MANIFEST_BYTES,
+            max_nodes: MAX_MANIFEST_BYTES / 2,
+        },
+    }
 }
 
 fn is_list(map: &serde_json::Map<String, Value>) -> bool {

@@ -306,3 +306,11 @@ fn pod_without_spec_has_no_view() {
         parse_manifests("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n", "p.yaml").unwrap();
     assert!(manifests.workloads[0].pod_view().is_none());
 }
+
+#[test]
+fn thousands_of_documents_accepted() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: a}]\n";
+    let text = vec![pod; 5000].join("---\n");
+    let manifests = parse_manifests(&text, "many.yaml").unwrap();
+    assert_eq!(manifests.workloads.len(), 5000);
+}
