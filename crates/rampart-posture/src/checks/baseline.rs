@@ -12,7 +12,7 @@ const fn baseline(id: &'static str, since_minor: u32, run: super::CheckFn) -> Ch
         id,
         level: Level::Baseline,
         since_minor,
-        overridden_by: None,
+        overrides: &[],
         run,
     }
 }
@@ -24,14 +24,8 @@ pub(super) const HOST_PATH_VOLUMES: Check = baseline("hostPathVolumes", 0, host_
 pub(super) const HOST_PORTS: Check = baseline("hostPorts", 0, host_ports);
 pub(super) const APP_ARMOR: Check = baseline("appArmorProfile", 0, app_armor);
 pub(super) const SE_LINUX_OPTIONS: Check = baseline("seLinuxOptions", 0, se_linux_options);
-pub(super) const PROC_MOUNT: Check = Check {
-    overridden_by: Some(("procMount_restricted", 35)),
-    ..baseline("procMount", 0, proc_mount)
-};
-pub(super) const SECCOMP: Check = Check {
-    overridden_by: Some(("seccompProfile_restricted", 19)),
-    ..baseline("seccompProfile_baseline", 0, seccomp)
-};
+pub(super) const PROC_MOUNT: Check = baseline("procMount", 0, proc_mount);
+pub(super) const SECCOMP: Check = baseline("seccompProfile_baseline", 0, seccomp);
 pub(super) const SYSCTLS: Check = baseline("sysctls", 0, sysctls);
 pub(super) const WINDOWS_HOST_PROCESS: Check =
     baseline("windowsHostProcess", 0, windows_host_process);
@@ -148,7 +142,9 @@ fn app_armor(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
         let Some(container) = key.strip_prefix(APP_ARMOR_ANNOTATION_PREFIX) else {
             continue;
         };
-        if value != "runtime/default" && !value.starts_with("localhost/") {
+        let allowed =
+            value.is_empty() || value == "runtime/default" || value.starts_with("localhost/");
+        if !allowed {
             out.add(
                 format!("{}.annotations[{key}]", pod.metadata_path),
                 format!("container {container:?} must not use AppArmor profile {value:?}"),

@@ -30,9 +30,10 @@ struct Check {
     level: Level,
     /// Policy minor version from which the check applies.
     since_minor: u32,
-    /// Restricted check that replaces this baseline check from its own
-    /// version on, as upstream's override mechanism does.
-    overridden_by: Option<(&'static str, u32)>,
+    /// Baseline checks that this restricted check replaces at the
+    /// restricted level, as upstream's `OverrideCheckIDs` does. A replaced
+    /// check does not run even where this one exempts the pod (Windows pods).
+    overrides: &'static [&'static str],
     run: CheckFn,
 }
 
@@ -65,15 +66,16 @@ pub fn check_ids(level: Level, version: PolicyVersion) -> Vec<&'static str> {
 }
 
 fn applicable(level: Level, version: PolicyVersion) -> impl Iterator<Item = &'static Check> {
-    CHECKS.iter().filter(move |check| {
-        if check.level > level || !version.at_least(check.since_minor) {
-            return false;
-        }
-        match check.overridden_by {
-            Some((_, minor)) => level < Level::Restricted || !version.at_least(minor),
-            None => true,
-        }
-    })
+    let active = move |check: &&Check| check.level <= level && version.at_least(check.since_minor);
+    let overridden: Vec<&str> = CHECKS
+        .iter()
+        .filter(active)
+        .flat_map(|check| check.overrides.iter().copied())
+        .collect();
+    CHECKS
+        .iter()
+        .filter(active)
+        .filter(move |check| !overridden.contains(&check.id))
 }
 
 /// Evaluates one pod template against the checks of `level` at `version`
@@ -112,7 +114,28 @@ impl Findings {
 
 #[cfg(test)]
 mod tests {
+    use k8s_openapi::api::core::v1::Pod;
+    use serde_json::json;
+
     use super::*;
+
+    fn pod(spec: serde_json::Value, annotations: serde_json::Value) -> Pod {
+        serde_json::from_value(json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p", "annotations": annotations},
+            "spec": spec,
+        }))
+        .unwrap()
+    }
+
+    fn check_names(pod: &Pod, level: Level, version: PolicyVersion) -> Vec<&'static str> {
+        let view = PodView::pod(&pod.metadata, pod.spec.as_ref().unwrap());
+        evaluate(&view, level, version)
+            .iter()
+            .map(|violation| violation.check)
+            .collect()
+    }
 
     #[test]
     fn check_ids_follow_level_and_version() {
@@ -127,11 +150,62 @@ mod tests {
         assert!(!restricted.contains(&"seccompProfile_baseline"));
         assert!(restricted.contains(&"procMount_restricted"));
         assert!(!restricted.contains(&"procMount"));
+        assert!(!restricted.contains(&"hostPathVolumes"));
+        assert!(!restricted.contains(&"capabilities_baseline"));
 
         let old_restricted = check_ids(Level::Restricted, PolicyVersion::V1(18));
         assert!(old_restricted.contains(&"seccompProfile_baseline"));
         assert!(old_restricted.contains(&"allowPrivilegeEscalation"));
+        assert!(old_restricted.contains(&"capabilities_baseline"));
         assert!(!old_restricted.contains(&"seccompProfile_restricted"));
         assert!(check_ids(Level::Privileged, PolicyVersion::Latest).is_empty());
+    }
+
+    #[test]
+    fn host_path_reported_once_in_restricted() {
+        let spec = json!({
+            "containers": [{"name": "a", "image": "a"}],
+            "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+        });
+        let pod = pod(spec, json!({}));
+        let baseline = check_names(&pod, Level::Baseline, PolicyVersion::Latest);
+        assert_eq!(baseline, ["hostPathVolumes"]);
+        let restricted = check_names(&pod, Level::Restricted, PolicyVersion::Latest);
+        assert!(!restricted.contains(&"hostPathVolumes"), "{restricted:?}");
+        let volume_findings = restricted.iter().filter(|id| **id == "restrictedVolumes");
+        assert_eq!(volume_findings.count(), 1, "{restricted:?}");
+    }
+
+    #[test]
+    fn windows_pod_exempt_from_restricted_capabilities() {
+        let spec = json!({
+            "os": {"name": "windows"},
+            "securityContext": {"runAsNonRoot": true},
+            "containers": [{
+                "name": "a",
+                "image": "a",
+                "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}},
+            }],
+        });
+        let pod = pod(spec, json!({}));
+        // From v1.25 the restricted check exempts Windows pods, and it still
+        // replaces the baseline capabilities check, as upstream does.
+        let latest = check_names(&pod, Level::Restricted, PolicyVersion::Latest);
+        assert!(latest.is_empty(), "{latest:?}");
+        let before = check_names(&pod, Level::Restricted, PolicyVersion::V1(24));
+        assert!(before.contains(&"capabilities_restricted"), "{before:?}");
+        let baseline = check_names(&pod, Level::Baseline, PolicyVersion::Latest);
+        assert_eq!(baseline, ["capabilities_baseline"]);
+    }
+
+    #[test]
+    fn empty_app_armor_annotation_allowed() {
+        let spec = json!({"containers": [{"name": "a", "image": "a"}]});
+        let prefix = "container.apparmor.security.beta.kubernetes.io/a";
+        let empty = pod(spec.clone(), json!({ prefix: "" }));
+        assert!(check_names(&empty, Level::Baseline, PolicyVersion::Latest).is_empty());
+        let unconfined = pod(spec, json!({ prefix: "unconfined" }));
+        let found = check_names(&unconfined, Level::Baseline, PolicyVersion::Latest);
+        assert_eq!(found, ["appArmorProfile"]);
     }
 }

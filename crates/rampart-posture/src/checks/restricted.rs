@@ -12,19 +12,31 @@ const fn restricted(id: &'static str, since_minor: u32, run: super::CheckFn) -> 
         id,
         level: Level::Restricted,
         since_minor,
-        overridden_by: None,
+        overrides: &[],
         run,
     }
 }
 
-pub(super) const VOLUMES: Check = restricted("restrictedVolumes", 0, volumes);
+pub(super) const VOLUMES: Check = Check {
+    overrides: &["hostPathVolumes"],
+    ..restricted("restrictedVolumes", 0, volumes)
+};
 pub(super) const ALLOW_PRIVILEGE_ESCALATION: Check =
     restricted("allowPrivilegeEscalation", 8, allow_privilege_escalation);
 pub(super) const RUN_AS_NON_ROOT: Check = restricted("runAsNonRoot", 0, run_as_non_root);
 pub(super) const RUN_AS_USER: Check = restricted("runAsUser", 23, run_as_user);
-pub(super) const SECCOMP: Check = restricted("seccompProfile_restricted", 19, seccomp);
-pub(super) const CAPABILITIES: Check = restricted("capabilities_restricted", 22, capabilities);
-pub(super) const PROC_MOUNT: Check = restricted("procMount_restricted", 35, proc_mount);
+pub(super) const SECCOMP: Check = Check {
+    overrides: &["seccompProfile_baseline"],
+    ..restricted("seccompProfile_restricted", 19, seccomp)
+};
+pub(super) const CAPABILITIES: Check = Check {
+    overrides: &["capabilities_baseline"],
+    ..restricted("capabilities_restricted", 22, capabilities)
+};
+pub(super) const PROC_MOUNT: Check = Check {
+    overrides: &["procMount"],
+    ..restricted("procMount_restricted", 35, proc_mount)
+};
 
 /// From v1.25, checks that only make sense on Linux skip pods that declare
 /// `spec.os.name: windows`.
@@ -52,8 +64,8 @@ fn forbidden_volume_source(volume: &Volume) -> Option<&'static str> {
         ("gitRepo", volume.git_repo.is_some()),
         ("glusterfs", volume.glusterfs.is_some()),
         ("hostPath", volume.host_path.is_some()),
-        // NOTE: upstream's fixtures never exercise image volumes, so treating
-        // them as forbidden in restricted is unconfirmed.
+        // Upstream's allow-list has only the eight sources named above, so
+        // image volumes are forbidden too.
         ("image", volume.image.is_some()),
         ("iscsi", volume.iscsi.is_some()),
         ("nfs", volume.nfs.is_some()),
