@@ -30,8 +30,9 @@ fn assert_init_containers_reported(dir: &Path) {
         privileged[0].path,
         "spec.initContainers[0].securityContext.privileged"
     );
+    assert_eq!(privileged[0].container.as_deref(), Some("setup"));
     assert!(privileged[0].message.contains("\"setup\""));
-    assert!(!found.iter().any(|v| v.message.contains("\"app\"")));
+    assert!(!found.iter().any(|v| v.container.as_deref() == Some("app")));
 
     let deployment = read_one(&dir.join("deployment.yaml"));
     assert_eq!(deployment.kind(), "Deployment");
@@ -45,7 +46,7 @@ fn assert_init_containers_reported(dir: &Path) {
         capabilities[0].path,
         "spec.template.spec.initContainers[0].securityContext.capabilities.add"
     );
-    assert!(capabilities[0].message.contains("\"tune\""));
+    assert_eq!(capabilities[0].container.as_deref(), Some("tune"));
     assert!(capabilities[0].message.contains("SYS_ADMIN"));
 }
 
@@ -216,12 +217,27 @@ fn every_pod_bearing_kind_evaluated() {
         ),
         ("Pod", "spec.hostNetwork"),
     ];
+    let expected_containers = [
+        Some("debug"),
+        Some("app"),
+        Some("app"),
+        Some("app"),
+        Some("app"),
+        Some("app"),
+        Some("app"),
+        Some("app"),
+        Some("app"),
+        None,
+    ];
     assert_eq!(manifests.workloads.len(), expected.len());
-    for (workload, (kind, path)) in manifests.workloads.iter().zip(expected) {
+    for (index, workload) in manifests.workloads.iter().enumerate() {
+        let (kind, path) = expected[index];
         assert_eq!(workload.kind(), kind);
         let found = violations_of(workload, Level::Baseline);
         let paths: Vec<&str> = found.iter().map(|v| v.path.as_str()).collect();
         assert_eq!(paths, [path], "{kind} {:?}", workload.name());
+        let container = found[0].container.as_deref();
+        assert_eq!(container, expected_containers[index], "{kind}");
     }
 
     assert_eq!(manifests.skipped.get("v1/Service"), Some(&1));

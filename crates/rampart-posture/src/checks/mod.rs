@@ -14,7 +14,10 @@ pub struct Violation {
     pub check: &'static str,
     /// Level whose checks include this one.
     pub level: Level,
-    /// What is wrong, naming the container or the pod.
+    /// Name of the container the field belongs to, or `None` for pod-level
+    /// fields and annotations.
+    pub container: Option<String>,
+    /// Description of the problem, naming the container or the pod.
     pub message: String,
     /// Field path of the offending value, such as
     /// `spec.initContainers[0].securityContext.privileged`.
@@ -81,9 +84,15 @@ fn applicable(level: Level, version: PolicyVersion) -> impl Iterator<Item = &'st
 /// Evaluates one pod template against the checks of `level` at `version`
 /// and returns every violation; an empty list means the pod is allowed.
 pub fn evaluate(pod: &PodView<'_>, level: Level, version: PolicyVersion) -> Vec<Violation> {
+    let containers = pod
+        .containers()
+        .into_iter()
+        .map(|container| (container.path, container.name.to_owned()))
+        .collect();
     let mut findings = Findings {
         check: "",
         level,
+        containers,
         violations: Vec::new(),
     };
     for check in applicable(level, version) {
@@ -98,14 +107,25 @@ pub fn evaluate(pod: &PodView<'_>, level: Level, version: PolicyVersion) -> Vec<
 pub(crate) struct Findings {
     check: &'static str,
     level: Level,
+    /// Field path and name of each container, to attribute violations.
+    containers: Vec<(String, String)>,
     violations: Vec<Violation>,
 }
 
 impl Findings {
     pub(crate) fn add(&mut self, path: String, message: String) {
+        let container = self
+            .containers
+            .iter()
+            .find(|(prefix, _)| {
+                path.strip_prefix(prefix.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
+            .map(|(_, name)| name.clone());
         self.violations.push(Violation {
             check: self.check,
             level: self.level,
+            container,
             message,
             path,
         });
