@@ -199,6 +199,50 @@ fn config_digest(layout: &Path) -> String {
     manifest["config"]["digest"].as_str().unwrap().to_owned()
 }
 
+/// A plain-HTTP registry with the Debian test image pushed as
+/// `team/app:1.0`, and a fault proxy in front of it.
+struct Pushed {
+    /// Kept so that the registry runs as long as the test needs it.
+    _registry: Registry,
+    proxy: FaultProxy,
+    layout: PathBuf,
+    _work: tempfile::TempDir,
+}
+
+impl Pushed {
+    fn start() -> Option<Pushed> {
+        let registry = Registry::start(RegistryOptions::http())?;
+        let work = tempfile::tempdir().unwrap();
+        let layout = debian_layout(work.path());
+        registry.push_layout(&layout, "latest", "team/app", "1.0");
+        let proxy = FaultProxy::start(registry.host());
+        Some(Pushed {
+            _registry: registry,
+            proxy,
+            layout,
+            _work: work,
+        })
+    }
+
+    /// Runs `rampart sbom` of `team/app:TAG` through the proxy, writing
+    /// JSON to stdout.
+    fn sbom_through_proxy(&self, cache: &Path, tag: &str) -> Output {
+        let host = self.proxy.host();
+        rampart(
+            cache,
+            &[
+                "sbom",
+                &format!("registry:{host}/team/app:{tag}"),
+                "--insecure-registry",
+                &host,
+                "-o",
+                "json",
+            ],
+            None,
+        )
+    }
+}
+
 #[test]
 fn pull_equals_layout_and_cache_serves_second_scan() {
     let Some(registry) = Registry::start(RegistryOptions::http()) else {
@@ -557,33 +601,23 @@ fn missing_tag_and_repository_errors() {
 
 #[test]
 fn dropped_connection_resumes_with_range() {
-    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+    let Some(pushed) = Pushed::start() else {
         return;
     };
-    let work = tempfile::tempdir().unwrap();
-    let layout = debian_layout(work.path());
-    registry.push_layout(&layout, "latest", "team/app", "1.0");
-    let proxy = FaultProxy::start(registry.host());
-    let largest = layer_digests(&layout).pop().unwrap();
-    proxy.inject(&largest, ProxyFault::CutBody { after: 200_000 });
+    let largest = layer_digests(&pushed.layout).pop().unwrap();
+    pushed
+        .proxy
+        .inject(&largest, ProxyFault::CutBody { after: 200_000 });
     let cache = tempfile::tempdir().unwrap();
-    let host = proxy.host();
-    let output = rampart(
-        cache.path(),
-        &[
-            "sbom",
-            &format!("registry:{host}/team/app:1.0"),
-            "--insecure-registry",
-            &host,
-            "-o",
-            "json",
-        ],
-        None,
-    );
-    let pulled = json(&output);
+    let pulled = json(&pushed.sbom_through_proxy(cache.path(), "1.0"));
     assert_eq!(packages(&pulled).len(), 2);
-    assert_eq!(proxy.pending_faults(), 0, "the fault was not applied");
-    let ranges: Vec<Option<String>> = proxy
+    assert_eq!(
+        pushed.proxy.pending_faults(),
+        0,
+        "the fault was not applied"
+    );
+    let ranges: Vec<Option<String>> = pushed
+        .proxy
         .requests()
         .into_iter()
         .filter(|request| request.path.contains(&largest))
@@ -594,14 +628,11 @@ fn dropped_connection_resumes_with_range() {
 
 #[test]
 fn corrupted_blob_is_a_digest_mismatch() {
-    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+    let Some(pushed) = Pushed::start() else {
         return;
     };
-    let work = tempfile::tempdir().unwrap();
-    let layout = debian_layout(work.path());
-    registry.push_layout(&layout, "latest", "team/app", "1.0");
-    let proxy = FaultProxy::start(registry.host());
-    let largest = layer_digests(&layout).pop().unwrap();
+    let (proxy, layout) = (&pushed.proxy, &pushed.layout);
+    let largest = layer_digests(layout).pop().unwrap();
     proxy.inject(&largest, ProxyFault::CorruptByte { offset: 1000 });
     let cache = tempfile::tempdir().unwrap();
     let host = proxy.host();
@@ -632,7 +663,7 @@ fn corrupted_blob_is_a_digest_mismatch() {
 
     // A damaged image configuration fails its digest check, which names
     // both digests.
-    let config = config_digest(&layout);
+    let config = config_digest(layout);
     assert!(
         rampart(cache.path(), &["cache", "clean"], None)
             .status
@@ -665,14 +696,11 @@ fn corrupted_blob_is_a_digest_mismatch() {
 /// cache, and the next run asks only for the rest.
 #[test]
 fn interrupted_pull_resumes_next_run() {
-    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+    let Some(pushed) = Pushed::start() else {
         return;
     };
-    let work = tempfile::tempdir().unwrap();
-    let layout = debian_layout(work.path());
-    registry.push_layout(&layout, "latest", "team/app", "1.0");
-    let proxy = FaultProxy::start(registry.host());
-    let largest = layer_digests(&layout).pop().unwrap();
+    let (proxy, layout) = (&pushed.proxy, &pushed.layout);
+    let largest = layer_digests(layout).pop().unwrap();
     // The first request and its five resumptions each break after 20,000
     // bytes. The failed layer is then read once more to tell a damaged
     // blob from a broken download, and that read breaks six times too, so
@@ -720,14 +748,11 @@ fn interrupted_pull_resumes_next_run() {
 /// longer than rampart accepts fails with the registry's request.
 #[test]
 fn busy_registry_retried() {
-    let Some(registry) = Registry::start(RegistryOptions::http()) else {
+    let Some(pushed) = Pushed::start() else {
         return;
     };
-    let work = tempfile::tempdir().unwrap();
-    let layout = debian_layout(work.path());
-    registry.push_layout(&layout, "latest", "team/app", "1.0");
-    let proxy = FaultProxy::start(registry.host());
-    let largest = layer_digests(&layout).pop().unwrap();
+    let (proxy, layout) = (&pushed.proxy, &pushed.layout);
+    let largest = layer_digests(layout).pop().unwrap();
     proxy.inject(
         "/manifests/1.0",
         ProxyFault::Status {
