@@ -132,7 +132,7 @@ pub fn write_all<F>(rendered: Vec<(OutputTarget<F>, String)>) -> anyhow::Result<
     Ok(())
 }
 
-/// Whether a path is a character device or a pipe, which is written in
+/// Returns whether a path is a device, pipe or socket, which is written in
 /// place.
 fn is_device(path: &std::path::Path) -> bool {
     use std::os::unix::fs::FileTypeExt;

@@ -48,7 +48,7 @@ pub struct ImageArgs {
     pub read: ReadArgs,
 }
 
-/// How images are read: the platform and the limits, shared by `sbom`,
+/// Options for reading images, the platform and the limits, shared by `sbom`,
 /// `scan` and `diff`.
 #[derive(Args, Clone)]
 pub struct ReadArgs {

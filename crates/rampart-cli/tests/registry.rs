@@ -121,7 +121,7 @@ Version: 1:1.2.13.dfsg-1
 
 ";
 
-/// A Debian image in an OCI layout, with a second layer large enough that
+/// Writes a Debian image in an OCI layout, with a second layer large enough that
 /// a dropped connection can be placed in the middle of it.
 fn debian_layout(dir: &Path) -> PathBuf {
     let base = TestLayer::gzip(&[
@@ -145,7 +145,7 @@ fn debian_layout(dir: &Path) -> PathBuf {
     oci_layout(dir, "debian-app", &[base, payload])
 }
 
-/// A cache with a database built from the committed Debian feed cut.
+/// Makes a cache with a database built from the committed Debian feed cut.
 fn cache_with_database() -> tempfile::TempDir {
     let cache = tempfile::tempdir().unwrap();
     let feed = fixtures().join("debian/tracker/bookworm-changelog-fixes-cut.json");
@@ -158,7 +158,7 @@ fn cache_with_database() -> tempfile::TempDir {
     cache
 }
 
-/// The layer blob digests of an image pushed from a layout, largest last.
+/// Returns the layer blob digests of the image in a layout, largest last.
 fn layer_digests(layout: &Path) -> Vec<String> {
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
@@ -182,7 +182,7 @@ fn layer_digests(layout: &Path) -> Vec<String> {
     layers.into_iter().map(|(_, digest)| digest).collect()
 }
 
-/// The configuration blob digest of the image in a layout.
+/// Returns the configuration blob digest of the image in a layout.
 fn config_digest(layout: &Path) -> String {
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
@@ -693,7 +693,7 @@ fn corrupted_blob_is_a_digest_mismatch() {
 }
 
 /// A pull that gives up after repeated breaks leaves its bytes in the
-/// cache, and the next run asks only for the rest.
+/// cache, and the next run requests only the rest.
 #[test]
 fn interrupted_pull_resumes_next_run() {
     let Some(pushed) = Pushed::start() else {
@@ -744,7 +744,7 @@ fn interrupted_pull_resumes_next_run() {
     assert_eq!(ranges[12].as_deref(), Some("bytes=240000-"), "{ranges:?}");
 }
 
-/// `429` and `503` answers are retried, honouring `Retry-After`; a wait
+/// `429` and `503` responses are retried, honouring `Retry-After`. A wait
 /// longer than rampart accepts fails with the registry's request.
 #[test]
 fn busy_registry_retried() {

@@ -38,7 +38,7 @@ pub enum ProxyFault {
     /// `Content-Length`. All other headers stay, `Docker-Content-Digest`
     /// among them, as a misbehaving registry would send them.
     ReplaceBody(Vec<u8>),
-    /// Answer the next matching `GET` with this status and an empty body,
+    /// Respond to the next matching `GET` with this status and an empty body,
     /// without asking the upstream, and with `Retry-After` when given: a
     /// rate limit (`429`) or an overloaded registry (`503`).
     Status {
@@ -347,7 +347,7 @@ fn serve_client(client: TcpStream, upstream: &str, state: &Mutex<State>) -> io::
                 }
             }
             ProxyFault::ReplaceBody(replacement) => body = replacement,
-            ProxyFault::Status { .. } => unreachable!("status faults are answered before upstream"),
+            ProxyFault::Status { .. } => unreachable!("status faults are handled before upstream"),
         }
         client_writer.write_all(&response.with_content_length(body.len()))?;
         client_writer.write_all(&body)?;

@@ -433,7 +433,7 @@ impl Registry {
             .collect()
     }
 
-    /// Returns the requests the token server has answered, oldest first;
+    /// Returns the requests the token server has handled, oldest first;
     /// empty for a registry without the token flow.
     pub fn token_requests(&self) -> Vec<TokenRequest> {
         self.token

@@ -382,7 +382,7 @@ pub struct OpenOptions {
     /// The platform to select from a multi-platform index; the host's when unset.
     pub platform: Option<Platform>,
     pub limits: Limits,
-    /// How registries are reached, for registry references.
+    /// Settings for reaching registries, for registry references.
     pub registry: registry::RegistryOptions,
 }
 

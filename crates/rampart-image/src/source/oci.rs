@@ -405,7 +405,7 @@ pub(crate) fn parse_manifest(
     Ok(manifest)
 }
 
-/// The config descriptor of a manifest.
+/// Returns the config descriptor of a manifest.
 pub(crate) fn config_descriptor(
     manifest: &Manifest,
     descriptor: &Descriptor,

@@ -220,7 +220,7 @@ pub struct ChangedFinding {
     pub cause: Cause,
 }
 
-/// Why a finding is on one side only.
+/// The reason a finding is on one side only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Cause {
@@ -454,7 +454,7 @@ fn pair_findings<'a>(
     (pairs, rest_a_tail, rest_b_tail)
 }
 
-/// The suppressed findings of a side, by vulnerability and package.
+/// Indexes the suppressed findings of a side by vulnerability and package.
 fn suppressed_by_key(side: &Side) -> BTreeMap<FindingKey<'_>, &Finding> {
     side.findings
         .iter()
@@ -468,7 +468,7 @@ fn suppressed_by_key(side: &Side) -> BTreeMap<FindingKey<'_>, &Finding> {
         .collect()
 }
 
-/// The cause of a finding that the other side has but suppressed.
+/// Returns the cause of a finding that the other side has but suppressed.
 fn suppression_cause(
     key: &FindingKey<'_>,
     suppressed: &BTreeMap<FindingKey<'_>, &Finding>,

@@ -59,7 +59,7 @@ pub enum Credentials {
 }
 
 impl Credentials {
-    /// The `Authorization` header value for basic authentication.
+    /// Returns the `Authorization` header value for basic authentication.
     pub(crate) fn basic_header(&self) -> String {
         let pair = match self {
             Credentials::Basic { username, password } => {
@@ -71,7 +71,7 @@ impl Credentials {
     }
 }
 
-/// Where credentials came from, for messages.
+/// The origin of credentials, for messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CredentialSource {
     CommandLine,
@@ -122,7 +122,7 @@ struct HelperOutput {
     secret: String,
 }
 
-/// The Docker configuration directory: `$DOCKER_CONFIG`, else `~/.docker`.
+/// Returns the Docker configuration directory: `$DOCKER_CONFIG`, else `~/.docker`.
 pub fn docker_config_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|dir| !dir.is_empty()) {
         return Some(PathBuf::from(dir));
@@ -176,7 +176,7 @@ pub fn lookup(
     Ok((None, CredentialSource::None))
 }
 
-/// The keys a registry may have in a Docker configuration, preferred first.
+/// Lists the keys a registry may have in a Docker configuration, preferred first.
 fn config_keys(registry: &str) -> Vec<String> {
     if registry == DEFAULT_REGISTRY {
         return vec![
@@ -250,8 +250,8 @@ fn run_helper(name: &str, server: &str) -> Result<Option<Credentials>, String> {
         .map_err(|e| {
             format!("cannot run the credential helper {program} named in the Docker configuration: {e}; install it or remove it from the configuration")
         })?;
-    // A helper that exits without reading its input closes the pipe; its
-    // exit status below tells what happened.
+    // A helper that exits without reading its input closes the pipe, so
+    // only its exit status below decides the outcome.
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(server.as_bytes());
     }

@@ -29,7 +29,7 @@ pub struct BlobCache {
     max_bytes: u64,
 }
 
-/// What the cache contains.
+/// The contents of the cache.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CacheUsage {
     pub blobs: u64,
@@ -62,6 +62,8 @@ impl BlobCache {
     /// against the digest while it is read: at the end of a damaged file the
     /// reader fails, and the file is removed so that the next run downloads
     /// the blob again. Returns `None` when the blob is not cached.
+    // NOTE: the squash hashes every blob again against the same digest, so
+    // a cached layer is hashed twice per read.
     pub fn open(&self, digest: &Digest) -> Option<VerifiedFile> {
         let path = self.blob_path(digest);
         let file = File::open(&path).ok()?;
@@ -77,7 +79,7 @@ impl BlobCache {
 
     /// Starts writing a blob. A partial download of the same blob left by
     /// an earlier run is taken over and its bytes are hashed first;
-    /// [`CacheWriter::written`] tells how many there are. A writer holds a
+    /// [`CacheWriter::written`] returns how many there are. A writer holds a
     /// lock on its file, so two downloads of one blob (two images sharing a
     /// layer) never write to the same file.
     pub fn writer(&self, digest: &Digest) -> io::Result<CacheWriter> {

@@ -4,7 +4,7 @@
 //! Requests go out without credentials first. A `401` with a `Bearer`
 //! challenge makes the client fetch a pull token from the challenge's realm
 //! (with the credentials, if any) and repeat the request; a `Basic` challenge
-//! makes it send the credentials. `429` and `5xx` answers and dropped
+//! makes it send the credentials. `429` and `5xx` responses and dropped
 //! connections are retried with exponential backoff, honouring
 //! `Retry-After`.
 
@@ -225,7 +225,7 @@ impl Client {
                 .and_then(|value| value.trim().parse::<u64>().ok());
             if start != Some(offset) {
                 return Err(RequestError(format!(
-                    "blob {digest}: the registry answered a request from byte {offset} with another range"
+                    "blob {digest}: the registry returned another range for a request from byte {offset}"
                 )));
             }
         }
@@ -303,7 +303,7 @@ impl Client {
                     let wait = match retry_after {
                         Some(wait) if wait > MAX_RETRY_AFTER => {
                             return Err(RequestError(format!(
-                                "{} answered HTTP {status} for {what} and asked to wait {} s; try again later",
+                                "{} returned HTTP {status} for {what} and requested a wait of {} s; try again later",
                                 self.base,
                                 wait.as_secs()
                             )));
@@ -350,7 +350,7 @@ impl Client {
         Ok(self.credentials.get_or_init(|| found))
     }
 
-    /// Answers a challenge: fetches a bearer token, or sets basic credentials.
+    /// Handles a challenge: fetches a bearer token, or sets basic credentials.
     fn authenticate(&self, challenge: &Challenge) -> Result<(), RequestError> {
         let (credentials, _) = self.credentials()?;
         let value = match challenge {
@@ -427,7 +427,7 @@ impl Client {
         }
         if !(200..300).contains(&status) {
             return Err(RequestError(format!(
-                "the token service {realm} answered HTTP {status}"
+                "the token service {realm} returned HTTP {status}"
             )));
         }
         let mut body = Vec::new();
@@ -439,7 +439,7 @@ impl Client {
             .map_err(|e| RequestError(format!("reading the token from {realm} failed: {e}")))?;
         let token: TokenResponse = serde_json::from_slice(&body).map_err(|_| {
             RequestError(format!(
-                "the token service {realm} answered something other than a token"
+                "the token service {realm} returned something other than a token"
             ))
         })?;
         token
@@ -507,13 +507,13 @@ impl Client {
                 "manifest {what} not found (HTTP 404){detail}; check the tag or digest"
             )),
             404 => RequestError(format!("blob {what} not found (HTTP 404){detail}")),
-            // A TLS port answers plain HTTP with 400.
+            // A TLS port responds to plain HTTP with 400.
             400 if self.base.starts_with("http://") => RequestError(format!(
-                "{} answered HTTP 400 for {what}{detail}; if the registry serves HTTPS, leave out --insecure-registry {}",
+                "{} returned HTTP 400 for {what}{detail}; if the registry serves HTTPS, leave out --insecure-registry {}",
                 self.base, self.reference.registry
             )),
             _ => RequestError(format!(
-                "{} answered HTTP {status} for {what}{detail}",
+                "{} returned HTTP {status} for {what}{detail}",
                 self.base
             )),
         }
@@ -521,7 +521,7 @@ impl Client {
 
     fn transport_error(&self, error: &ureq::Error) -> RequestError {
         let hint = match error {
-            // A plain-HTTP server answers a TLS handshake with bytes that
+            // A plain-HTTP server responds to a TLS handshake with bytes that
             // are no TLS record.
             error if is_tls_failure(error) && error.to_string().contains("InvalidContentType") => {
                 format!(
@@ -550,7 +550,7 @@ impl Client {
     }
 }
 
-/// Whether a request failed in the TLS handshake. rustls reports an
+/// Returns whether a request failed in the TLS handshake. rustls reports an
 /// untrusted certificate as an I/O error of kind `InvalidData`.
 fn is_tls_failure(error: &ureq::Error) -> bool {
     match error {

@@ -31,7 +31,7 @@ pub use reference::RegistryReference;
 /// Times a broken blob download is resumed within one read.
 const MAX_RESUMES: u32 = 5;
 
-/// How registries are reached.
+/// Settings for reaching registries.
 #[derive(Clone, Debug)]
 pub struct RegistryOptions {
     /// Registries (`HOST[:PORT]`) reached over plain HTTP.
@@ -47,7 +47,7 @@ pub struct RegistryOptions {
     /// The blob cache; `None` downloads every blob each time.
     pub cache: Option<BlobCache>,
     pub connect_timeout: Duration,
-    /// Longest wait for a response or for the next bytes of a body.
+    /// Maximum wait for a response or for the next bytes of a body.
     pub read_timeout: Duration,
     /// Attempts per request for dropped connections, `429` and `5xx`.
     pub attempts: u32,
@@ -86,6 +86,8 @@ impl Remote {
     /// and running again resumes a broken download or fetches a damaged
     /// one anew.
     pub(crate) fn layer_error(&self, image: &str, error: ImageError) -> ImageError {
+        // NOTE: this edits the rendered message of the local-source errors;
+        // a change to their wording in error.rs must be mirrored here.
         let text = error.to_string();
         let detail = text
             .strip_prefix(&format!("{image}: "))
@@ -438,7 +440,7 @@ fn check_manifest_digest(
     Ok(())
 }
 
-/// The `mediaType` field of a manifest or index body.
+/// Returns the `mediaType` field of a manifest or index body.
 fn body_media_type(body: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]

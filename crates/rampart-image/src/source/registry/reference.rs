@@ -13,10 +13,10 @@ pub const DEFAULT_REGISTRY: &str = "docker.io";
 /// `docker.io` there.
 const DEFAULT_REGISTRY_API: &str = "registry-1.docker.io";
 
-/// Longest repository path the distribution specification allows.
+/// Maximum repository path length the distribution specification allows.
 const MAX_PATH_LENGTH: usize = 255;
 
-/// Longest tag the distribution specification allows.
+/// Maximum tag length the distribution specification allows.
 const MAX_TAG_LENGTH: usize = 128;
 
 /// A parsed registry reference.
@@ -97,7 +97,7 @@ impl RegistryReference {
         })
     }
 
-    /// The host (and port) that serves the registry API.
+    /// Returns the host (and port) that serves the registry API.
     pub fn api_host(&self) -> &str {
         if self.registry == DEFAULT_REGISTRY {
             DEFAULT_REGISTRY_API
@@ -106,7 +106,7 @@ impl RegistryReference {
         }
     }
 
-    /// What to request from the manifests endpoint: the digest when there is
+    /// Returns the reference to request from the manifests endpoint: the digest when there is
     /// one (it pins the content), else the tag.
     pub fn manifest_reference(&self) -> String {
         match (&self.digest, &self.tag) {
