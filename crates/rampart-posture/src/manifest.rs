@@ -4,9 +4,18 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use std::sync::Arc;
+
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingAdmissionPolicyBinding, ValidatingWebhookConfiguration,
+};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Pod, PodTemplate, PodTemplateSpec, ReplicationController};
+use k8s_openapi::api::core::v1::{
+    Namespace, Pod, PodTemplate, PodTemplateSpec, ReplicationController, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
@@ -36,6 +45,16 @@ pub enum Workload {
 static EMPTY_METADATA: LazyLock<ObjectMeta> = LazyLock::new(ObjectMeta::default);
 
 impl Workload {
+    pub fn api_version(&self) -> &'static str {
+        match self {
+            Workload::Pod(_) | Workload::PodTemplate(_) | Workload::ReplicationController(_) => {
+                "v1"
+            }
+            Workload::Job(_) | Workload::CronJob(_) => "batch/v1",
+            _ => "apps/v1",
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Workload::Pod(_) => "Pod",
@@ -123,23 +142,143 @@ fn template_view<'a>(
     })
 }
 
+/// Where an object came from: the file (or `-` for stdin, or the API path
+/// of a cluster list) and its position in that stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub source: Arc<str>,
+    /// 1-based position of the YAML document in the stream.
+    pub document: usize,
+    /// 0-based index in the `items` of a `List` document.
+    pub item: Option<usize>,
+}
+
+/// A typed object of a kind that some control reads.
+#[derive(Clone, Debug)]
+pub enum Resource {
+    Workload(Workload),
+    Namespace(Box<Namespace>),
+    ServiceAccount(Box<ServiceAccount>),
+    Role(Box<Role>),
+    ClusterRole(Box<ClusterRole>),
+    RoleBinding(Box<RoleBinding>),
+    ClusterRoleBinding(Box<ClusterRoleBinding>),
+    NetworkPolicy(Box<NetworkPolicy>),
+    ValidatingWebhookConfiguration(Box<ValidatingWebhookConfiguration>),
+    MutatingWebhookConfiguration(Box<MutatingWebhookConfiguration>),
+    ValidatingAdmissionPolicyBinding(Box<ValidatingAdmissionPolicyBinding>),
+}
+
+impl Resource {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Resource::Workload(workload) => workload.kind(),
+            Resource::Namespace(_) => "Namespace",
+            Resource::ServiceAccount(_) => "ServiceAccount",
+            Resource::Role(_) => "Role",
+            Resource::ClusterRole(_) => "ClusterRole",
+            Resource::RoleBinding(_) => "RoleBinding",
+            Resource::ClusterRoleBinding(_) => "ClusterRoleBinding",
+            Resource::NetworkPolicy(_) => "NetworkPolicy",
+            Resource::ValidatingWebhookConfiguration(_) => "ValidatingWebhookConfiguration",
+            Resource::MutatingWebhookConfiguration(_) => "MutatingWebhookConfiguration",
+            Resource::ValidatingAdmissionPolicyBinding(_) => "ValidatingAdmissionPolicyBinding",
+        }
+    }
+
+    pub fn api_version(&self) -> &'static str {
+        match self {
+            Resource::Workload(workload) => workload.api_version(),
+            Resource::Namespace(_) | Resource::ServiceAccount(_) => "v1",
+            Resource::Role(_)
+            | Resource::ClusterRole(_)
+            | Resource::RoleBinding(_)
+            | Resource::ClusterRoleBinding(_) => "rbac.authorization.k8s.io/v1",
+            Resource::NetworkPolicy(_) => "networking.k8s.io/v1",
+            Resource::ValidatingWebhookConfiguration(_)
+            | Resource::MutatingWebhookConfiguration(_)
+            | Resource::ValidatingAdmissionPolicyBinding(_) => "admissionregistration.k8s.io/v1",
+        }
+    }
+
+    pub fn metadata(&self) -> &ObjectMeta {
+        match self {
+            Resource::Workload(workload) => workload.metadata(),
+            Resource::Namespace(o) => &o.metadata,
+            Resource::ServiceAccount(o) => &o.metadata,
+            Resource::Role(o) => &o.metadata,
+            Resource::ClusterRole(o) => &o.metadata,
+            Resource::RoleBinding(o) => &o.metadata,
+            Resource::ClusterRoleBinding(o) => &o.metadata,
+            Resource::NetworkPolicy(o) => &o.metadata,
+            Resource::ValidatingWebhookConfiguration(o) => &o.metadata,
+            Resource::MutatingWebhookConfiguration(o) => &o.metadata,
+            Resource::ValidatingAdmissionPolicyBinding(o) => &o.metadata,
+        }
+    }
+}
+
+/// One object read from a manifest stream or a cluster, with its origin.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub origin: Origin,
+    pub resource: Resource,
+}
+
+impl Object {
+    pub fn kind(&self) -> &'static str {
+        self.resource.kind()
+    }
+
+    pub fn name(&self) -> &str {
+        self.resource.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    /// Returns the namespace written in the object, if any.
+    pub fn namespace(&self) -> Option<&str> {
+        self.resource.metadata().namespace.as_deref()
+    }
+
+    pub fn workload(&self) -> Option<&Workload> {
+        match &self.resource {
+            Resource::Workload(workload) => Some(workload),
+            _ => None,
+        }
+    }
+}
+
 /// The objects read from one manifest stream.
 #[derive(Debug, Default)]
 pub struct Manifests {
-    pub workloads: Vec<Workload>,
-    /// Objects of other kinds, counted by `apiVersion` and `kind`
-    /// (such as `v1/Service`): they carry no pod spec.
+    pub objects: Vec<Object>,
+    /// Objects of kinds that no control reads, counted by `apiVersion` and
+    /// `kind` (such as `v1/Service`).
     pub skipped: BTreeMap<String, usize>,
-    /// Pod-bearing objects that did not match their schema, with the reason;
-    /// the other objects of the stream are still read.
+    /// Objects of a known kind that did not match their schema, with the
+    /// reason; the other objects of the stream are still read.
     pub invalid: Vec<InvalidObject>,
 }
 
-/// A pod-bearing object that failed to deserialize.
+impl Manifests {
+    /// Returns the pod-bearing objects in stream order.
+    pub fn workloads(&self) -> Vec<&Workload> {
+        self.objects.iter().filter_map(Object::workload).collect()
+    }
+
+    /// Moves the objects of `other` to the end of this set.
+    pub fn extend(&mut self, other: Manifests) {
+        self.objects.extend(other.objects);
+        for (key, count) in other.skipped {
+            *self.skipped.entry(key).or_default() += count;
+        }
+        self.invalid.extend(other.invalid);
+    }
+}
+
+/// An object of a known kind that failed to deserialize.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidObject {
-    /// 1-based position of the document in the stream.
-    pub document: usize,
+    pub origin: Origin,
     pub kind: String,
     pub name: Option<String>,
     pub message: String,
@@ -165,7 +304,8 @@ pub enum ManifestError {
 }
 
 /// Parses a YAML (or JSON) stream of Kubernetes objects. `source_name`
-/// names the input in errors, such as a file path or `-` for stdin.
+/// names the input in errors and origins, such as a file path or `-` for
+/// stdin.
 ///
 /// Documents of kind `List` (and `*List` kinds with `items`) are expanded.
 /// Empty documents are skipped.
@@ -183,16 +323,17 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
             message: error.to_string(),
         })?;
 
+    let source: Arc<str> = Arc::from(source_name);
     let mut manifests = Manifests::default();
     let mut objects = 0usize;
     for (index, document) in documents.into_iter().enumerate() {
-        let items = match document {
+        let (items, listed) = match document {
             Value::Object(mut map) if is_list(&map) => match map.remove("items") {
-                Some(Value::Array(items)) => items,
-                _ => Vec::new(),
+                Some(Value::Array(items)) => (items, true),
+                _ => (Vec::new(), true),
             },
             Value::Null => continue,
-            other => vec![other],
+            other => (vec![other], false),
         };
         objects += items.len();
         if objects > MAX_OBJECTS {
@@ -201,8 +342,13 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
                 max: MAX_OBJECTS,
             });
         }
-        for item in items {
-            read_object(item, index + 1, &mut manifests);
+        for (item, object) in items.into_iter().enumerate() {
+            let origin = Origin {
+                source: source.clone(),
+                document: index + 1,
+                item: listed.then_some(item),
+            };
+            read_object(object, origin, &mut manifests);
         }
     }
     Ok(manifests)
@@ -226,7 +372,9 @@ fn is_list(map: &serde_json::Map<String, Value>) -> bool {
     kind.ends_with("List") && map.get("items").is_some_and(Value::is_array)
 }
 
-fn read_object(object: Value, document: usize, manifests: &mut Manifests) {
+/// Converts one object to its typed form and files it under `objects`,
+/// `skipped` or `invalid`.
+pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
     let text_field = |field: &str| {
         object
             .get(field)
@@ -236,20 +384,40 @@ fn read_object(object: Value, document: usize, manifests: &mut Manifests) {
     };
     let api_version = text_field("apiVersion");
     let kind = text_field("kind");
+    let name = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let parsed = match (api_version.as_str(), kind.as_str()) {
-        ("v1", "Pod") => typed(object.clone(), |o| Workload::Pod(Box::new(o))),
-        ("v1", "PodTemplate") => typed(object.clone(), |o| Workload::PodTemplate(Box::new(o))),
-        ("v1", "ReplicationController") => typed(object.clone(), |o| {
-            Workload::ReplicationController(Box::new(o))
-        }),
-        ("apps/v1", "Deployment") => typed(object.clone(), |o| Workload::Deployment(Box::new(o))),
-        ("apps/v1", "StatefulSet") => typed(object.clone(), |o| Workload::StatefulSet(Box::new(o))),
-        ("apps/v1", "DaemonSet") => typed(object.clone(), |o| Workload::DaemonSet(Box::new(o))),
-        ("apps/v1", "ReplicaSet") => typed(object.clone(), |o| Workload::ReplicaSet(Box::new(o))),
-        ("batch/v1", "Job") => typed(object.clone(), |o| Workload::Job(Box::new(o))),
-        ("batch/v1", "CronJob") => typed(object.clone(), |o| Workload::CronJob(Box::new(o))),
+        ("v1", "Pod") => workload(object, Workload::Pod),
+        ("v1", "PodTemplate") => workload(object, Workload::PodTemplate),
+        ("v1", "ReplicationController") => workload(object, Workload::ReplicationController),
+        ("apps/v1", "Deployment") => workload(object, Workload::Deployment),
+        ("apps/v1", "StatefulSet") => workload(object, Workload::StatefulSet),
+        ("apps/v1", "DaemonSet") => workload(object, Workload::DaemonSet),
+        ("apps/v1", "ReplicaSet") => workload(object, Workload::ReplicaSet),
+        ("batch/v1", "Job") => workload(object, Workload::Job),
+        ("batch/v1", "CronJob") => workload(object, Workload::CronJob),
+        ("v1", "Namespace") => typed(object, Resource::Namespace),
+        ("v1", "ServiceAccount") => typed(object, Resource::ServiceAccount),
+        ("rbac.authorization.k8s.io/v1", "Role") => typed(object, Resource::Role),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole") => typed(object, Resource::ClusterRole),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => typed(object, Resource::RoleBinding),
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+            typed(object, Resource::ClusterRoleBinding)
+        }
+        ("networking.k8s.io/v1", "NetworkPolicy") => typed(object, Resource::NetworkPolicy),
+        ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration") => {
+            typed(object, Resource::ValidatingWebhookConfiguration)
+        }
+        ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration") => {
+            typed(object, Resource::MutatingWebhookConfiguration)
+        }
+        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding") => {
+            typed(object, Resource::ValidatingAdmissionPolicyBinding)
+        }
         _ => {
-            // NOTE: retired API versions of pod-bearing kinds (such as
+            // NOTE: retired API versions of known kinds (such as
             // extensions/v1beta1 Deployment) land here too, since the
             // current types do not describe them exactly.
             let key = format!("{api_version}/{kind}");
@@ -258,22 +426,26 @@ fn read_object(object: Value, document: usize, manifests: &mut Manifests) {
         }
     };
     match parsed {
-        Ok(workload) => manifests.workloads.push(workload),
+        Ok(resource) => manifests.objects.push(Object { origin, resource }),
         Err(error) => manifests.invalid.push(InvalidObject {
-            document,
-            name: object
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            origin,
+            name,
             kind,
             message: error.to_string(),
         }),
     }
 }
 
+fn workload<T: serde::de::DeserializeOwned>(
+    object: Value,
+    wrap: impl FnOnce(Box<T>) -> Workload,
+) -> Result<Resource, serde_json::Error> {
+    T::deserialize(object).map(|o| Resource::Workload(wrap(Box::new(o))))
+}
+
 fn typed<T: serde::de::DeserializeOwned>(
     object: Value,
-    wrap: impl FnOnce(T) -> Workload,
-) -> Result<Workload, serde_json::Error> {
-    serde_json::from_value(object).map(wrap)
+    wrap: impl FnOnce(Box<T>) -> Resource,
+) -> Result<Resource, serde_json::Error> {
+    T::deserialize(object).map(|o| wrap(Box::new(o)))
 }
