@@ -151,6 +151,9 @@ pub struct Origin {
     pub document: usize,
     /// 0-based index in the `items` of a `List` document.
     pub item: Option<usize>,
+    /// 1-based line on which the document starts (or, for invalid YAML,
+    /// the line of the error); 0 for objects listed from a cluster.
+    pub line: usize,
 }
 
 /// A typed object of a kind that some control reads.
@@ -294,11 +297,6 @@ pub enum ManifestError {
         size: usize,
         max: usize,
     },
-    #[error("{source_name}: invalid YAML: {message}")]
-    Yaml {
-        source_name: String,
-        message: String,
-    },
     #[error("{source_name}: more than {max} objects in one stream; split it into smaller files")]
     TooManyObjects { source_name: String, max: usize },
 }
@@ -307,8 +305,10 @@ pub enum ManifestError {
 /// names the input in errors and origins, such as a file path or `-` for
 /// stdin.
 ///
-/// Documents of kind `List` (and `*List` kinds with `items`) are expanded.
-/// Empty documents are skipped.
+/// Each document is parsed on its own, so invalid YAML in one document is
+/// reported in `invalid` with its line and the other documents are still
+/// read. Documents of kind `List` (and `*List` kinds with `items`) are
+/// expanded. Empty documents are skipped.
 pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, ManifestError> {
     if text.len() > MAX_MANIFEST_BYTES {
         return Err(ManifestError::TooLarge {
@@ -317,16 +317,30 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
             max: MAX_MANIFEST_BYTES,
         });
     }
-    let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(text, parse_options())
-        .map_err(|error| ManifestError::Yaml {
-            source_name: source_name.to_owned(),
-            message: error.to_string(),
-        })?;
-
     let source: Arc<str> = Arc::from(source_name);
     let mut manifests = Manifests::default();
     let mut objects = 0usize;
-    for (index, document) in documents.into_iter().enumerate() {
+    for chunk in split_documents(text) {
+        let origin = Origin {
+            source: source.clone(),
+            document: chunk.number,
+            item: None,
+            line: chunk.first_line,
+        };
+        let document: Value = match serde_saphyr::from_str_with_options(chunk.text, parse_options())
+        {
+            Ok(document) => document,
+            Err(error) => {
+                let (line, message) = yaml_error(&error.to_string(), chunk.first_line);
+                manifests.invalid.push(InvalidObject {
+                    origin: Origin { line, ..origin },
+                    kind: String::new(),
+                    name: None,
+                    message: format!("invalid YAML: {message}"),
+                });
+                continue;
+            }
+        };
         let (items, listed) = match document {
             Value::Object(mut map) if is_list(&map) => match map.remove("items") {
                 Some(Value::Array(items)) => (items, true),
@@ -344,15 +358,119 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
         }
         for (item, object) in items.into_iter().enumerate() {
             let origin = Origin {
-                source: source.clone(),
-                document: index + 1,
                 item: listed.then_some(item),
+                ..origin.clone()
             };
             read_object(object, origin, &mut manifests);
         }
     }
     Ok(manifests)
 }
+
+/// One YAML document of a stream.
+struct DocumentText<'a> {
+    /// 1-based number of the document in the stream, counted as a YAML
+    /// parser counts them.
+    number: usize,
+    /// 1-based line on which the document's text starts.
+    first_line: usize,
+    text: &'a str,
+}
+
+/// Splits a YAML stream at its document markers (`---` and `...` at the
+/// start of a line, which YAML 1.2 reserves for them even inside scalars).
+/// Text before the first `---` is a document only if it has content other
+/// than comments and directives.
+fn split_documents(text: &str) -> Vec<DocumentText<'_>> {
+    let mut documents = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1usize;
+    let mut explicit = false;
+    let mut offset = 0usize;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let marker = if is_marker(bare, "---") {
+            Some(true)
+        } else if is_marker(bare, "...") {
+            Some(false)
+        } else {
+            None
+        };
+        if let Some(starts_document) = marker {
+            let body = &text[start..offset];
+            if explicit || has_content(body) {
+                documents.push(DocumentText {
+                    number: documents.len() + 1,
+                    first_line: start_line,
+                    text: body,
+                });
+            }
+            // Content after `--- ` on the marker line belongs to the
+            // new document.
+            let after = if starts_document { 3 } else { line.len() };
+            start = offset + after.min(line.len());
+            start_line = if starts_document {
+                index + 1
+            } else {
+                index + 2
+            };
+            explicit = starts_document;
+        }
+        offset += line.len();
+    }
+    let body = &text[start..];
+    if explicit || has_content(body) {
+        documents.push(DocumentText {
+            number: documents.len() + 1,
+            first_line: start_line,
+            text: body,
+        });
+    }
+    documents
+}
+
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+}
+
+/// Returns whether YAML text has anything but blank lines, comments and
+/// directives.
+fn has_content(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim();
+        !line.is_empty() && !line.starts_with('#') && !line.starts_with('%')
+    })
+}
+
+/// Returns the stream line and the first line of a parser message, whose
+/// line numbers count from the document's first line.
+fn yaml_error(message: &str, first_line: usize) -> (usize, String) {
+    let first = message.lines().next().unwrap_or(message);
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let parsed = first
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(' '))
+        .and_then(|(number, rest)| Some((number.parse::<usize>().ok()?, rest)));
+    match parsed {
+        Some((line, rest)) => {
+            let line = first_line + line - 1;
+            let rest = rest
+                .trim_start_matches(|c: char| c != ':')
+                .trim_start_matches(": ");
+            let rest = if rest.starts_with("budget breached: Depth") {
+                format!("nested more than {MAX_DEPTH} levels deep")
+            } else {
+                rest.to_owned()
+            };
+            (line, rest)
+        }
+        None => (first_line, first.to_owned()),
+    }
+}
+
+/// Deepest nesting of mappings and sequences accepted in one document.
+pub const MAX_DEPTH: usize = 64;
 
 /// Returns parser budgets sized for cluster dumps and rendered charts with
 /// thousands of documents. The library defaults (1,024 documents, 1 M
@@ -363,6 +481,7 @@ fn parse_options() -> serde_saphyr::Options {
             max_documents: MAX_OBJECTS,
             max_events: MAX_MANIFEST_BYTES,
             max_nodes: MAX_MANIFEST_BYTES / 2,
+            max_depth: MAX_DEPTH,
         },
     }
 }

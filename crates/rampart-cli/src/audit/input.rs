@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use rampart_posture::{MAX_MANIFEST_BYTES, ManifestError, Manifests, parse_manifests};
+use rampart_posture::{MAX_MANIFEST_BYTES, Manifests, parse_manifests};
 use rampart_report::audit::InputError;
 use rayon::prelude::*;
 
@@ -57,14 +57,19 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Loaded> {
         }
     }
     for invalid in &loaded.manifests.invalid {
-        let name = invalid.name.as_deref().unwrap_or("(no name)");
-        loaded.errors.push(InputError {
-            source: invalid.origin.source.to_string(),
-            line: None,
-            message: format!(
+        let message = if invalid.kind.is_empty() {
+            format!("document {}: {}", invalid.origin.document, invalid.message)
+        } else {
+            let name = invalid.name.as_deref().unwrap_or("(no name)");
+            format!(
                 "document {}: {} {name:?} does not match its schema: {}",
                 invalid.origin.document, invalid.kind, invalid.message
-            ),
+            )
+        };
+        loaded.errors.push(InputError {
+            source: invalid.origin.source.to_string(),
+            line: Some(invalid.origin.line),
+            message,
         });
     }
     Ok(loaded)
@@ -135,13 +140,8 @@ fn read_file(path: &Path) -> Result<Manifests, InputError> {
             ),
         )
     })?;
-    parse_manifests(&text, &source).map_err(|manifest_error| match manifest_error {
-        ManifestError::Yaml { message, .. } => error(
-            yaml_error_line(&message),
-            format!("invalid YAML: {message}"),
-        ),
-        other => error(None, strip_source(&other.to_string(), &source)),
-    })
+    parse_manifests(&text, &source)
+        .map_err(|manifest_error| error(None, strip_source(&manifest_error.to_string(), &source)))
 }
 
 /// Reads at most one byte over the manifest limit, so a huge file fails
@@ -161,14 +161,6 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(bytes)
-}
-
-/// Returns the line number from a YAML parser message such as
-/// `... at line 3, column 5`.
-fn yaml_error_line(message: &str) -> Option<usize> {
-    let rest = &message[message.find("line ")? + 5..];
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
 }
 
 fn strip_source(message: &str, source: &str) -> String {

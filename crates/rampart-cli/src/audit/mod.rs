@@ -211,7 +211,7 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<ScanOutcome> {
 
     if !report.errors.is_empty() {
         bail!(
-            "{} input error(s); the other inputs were audited and the outputs written",
+            "{} input error(s) listed above; fix those inputs and run again (the other inputs were audited and the outputs written)",
             report.errors.len()
         );
     }
