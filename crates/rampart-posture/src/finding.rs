@@ -51,7 +51,8 @@ pub fn effective_namespace(object: &Object) -> Option<&str> {
         | "ClusterRoleBinding"
         | "ValidatingWebhookConfiguration"
         | "MutatingWebhookConfiguration"
-        | "ValidatingAdmissionPolicyBinding" => None,
+        | "ValidatingAdmissionPolicyBinding"
+        | "CiliumClusterwideNetworkPolicy" => None,
         _ => Some(object.namespace().unwrap_or("default")),
     }
 }

@@ -10,6 +10,7 @@
 
 mod audit;
 mod checks;
+mod cilium;
 mod control;
 mod controls;
 mod exceptions;
@@ -17,9 +18,11 @@ mod finding;
 mod level;
 mod manifest;
 mod pod;
+mod selector;
 
 pub use audit::{AuditOptions, AuditResult, Context, ControlResult, FrameworkScore, audit};
 pub use checks::{Violation, check_ids, evaluate};
+pub use cilium::{CidrRule, CiliumNetworkPolicy, CiliumPeerRule, CiliumRule, DefaultDeny};
 pub use control::{Category, Control, Framework, PssLevel, Severity, catalogue, control};
 pub use exceptions::{Applied, Exception, Exceptions, ExceptionsError};
 pub use finding::{Finding, ResourceRef, Sink, effective_namespace};

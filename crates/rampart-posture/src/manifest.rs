@@ -19,6 +19,7 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBind
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
+use crate::cilium::CiliumNetworkPolicy;
 use crate::pod::PodView;
 
 /// Largest manifest stream accepted, so that a huge input fails with a
@@ -170,6 +171,8 @@ pub enum Resource {
     ValidatingWebhookConfiguration(Box<ValidatingWebhookConfiguration>),
     MutatingWebhookConfiguration(Box<MutatingWebhookConfiguration>),
     ValidatingAdmissionPolicyBinding(Box<ValidatingAdmissionPolicyBinding>),
+    CiliumNetworkPolicy(Box<CiliumNetworkPolicy>),
+    CiliumClusterwideNetworkPolicy(Box<CiliumNetworkPolicy>),
 }
 
 impl Resource {
@@ -186,6 +189,8 @@ impl Resource {
             Resource::ValidatingWebhookConfiguration(_) => "ValidatingWebhookConfiguration",
             Resource::MutatingWebhookConfiguration(_) => "MutatingWebhookConfiguration",
             Resource::ValidatingAdmissionPolicyBinding(_) => "ValidatingAdmissionPolicyBinding",
+            Resource::CiliumNetworkPolicy(_) => "CiliumNetworkPolicy",
+            Resource::CiliumClusterwideNetworkPolicy(_) => "CiliumClusterwideNetworkPolicy",
         }
     }
 
@@ -201,6 +206,9 @@ impl Resource {
             Resource::ValidatingWebhookConfiguration(_)
             | Resource::MutatingWebhookConfiguration(_)
             | Resource::ValidatingAdmissionPolicyBinding(_) => "admissionregistration.k8s.io/v1",
+            Resource::CiliumNetworkPolicy(_) | Resource::CiliumClusterwideNetworkPolicy(_) => {
+                "cilium.io/v2"
+            }
         }
     }
 
@@ -217,6 +225,9 @@ impl Resource {
             Resource::ValidatingWebhookConfiguration(o) => &o.metadata,
             Resource::MutatingWebhookConfiguration(o) => &o.metadata,
             Resource::ValidatingAdmissionPolicyBinding(o) => &o.metadata,
+            Resource::CiliumNetworkPolicy(o) | Resource::CiliumClusterwideNetworkPolicy(o) => {
+                &o.metadata
+            }
         }
     }
 }
@@ -534,6 +545,10 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
         }
         ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding") => {
             typed(object, Resource::ValidatingAdmissionPolicyBinding)
+        }
+        ("cilium.io/v2", "CiliumNetworkPolicy") => typed(object, Resource::CiliumNetworkPolicy),
+        ("cilium.io/v2", "CiliumClusterwideNetworkPolicy") => {
+            typed(object, Resource::CiliumClusterwideNetworkPolicy)
         }
         _ => {
             // NOTE: retired API versions of known kinds (such as
