@@ -150,13 +150,25 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<ScanOutcome> {
         None => Exceptions::default(),
     };
 
+    let started = std::time::Instant::now();
     let (loaded, sources, whole_cluster) = load_objects(&args.paths, &args.cluster, quiet)?;
+    tracing::info!(
+        objects = loaded.manifests.objects.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "read the inputs"
+    );
     let options = AuditOptions {
         pss_version: args.pss_version,
         allowed_registries: args.allowed_registry.clone(),
         whole_cluster,
     };
+    let started = std::time::Instant::now();
     let mut result = audit(&loaded.manifests.objects, &options);
+    tracing::info!(
+        findings = result.findings.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "audited the objects"
+    );
     result.retain_frameworks(&frameworks);
     let today = args.timestamp.unwrap_or_else(Utc::now).date_naive();
     let applied = exceptions.apply(&mut result.findings, today);
@@ -199,14 +211,19 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<ScanOutcome> {
             eprintln!("gap: {gap}");
         }
     }
+    let started = std::time::Instant::now();
     let color = stdout_is_terminal();
-    let rendered = outputs
+    let rendered: Vec<_> = outputs
         .into_iter()
         .map(|target| {
             let text = render_audit(&report, target.format, color && target.file.is_none());
             (target, text)
         })
         .collect();
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "rendered the outputs"
+    );
     write_all(rendered)?;
 
     if !report.errors.is_empty() {
