@@ -528,6 +528,14 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
         ("apps/v1", "ReplicaSet") => workload(object, Workload::ReplicaSet),
         ("batch/v1", "Job") => workload(object, Workload::Job),
         ("batch/v1", "CronJob") => workload(object, Workload::CronJob),
+        // batch/v1beta1 CronJob has the batch/v1 schema, and API servers
+        // 1.21 to 1.24 served the same objects under both versions, so old
+        // charts are still audited. Findings name the object batch/v1.
+        ("batch/v1beta1", "CronJob") => {
+            let mut object = object;
+            object["apiVersion"] = Value::from("batch/v1");
+            workload(object, Workload::CronJob)
+        }
         ("v1", "Namespace") => typed(object, Resource::Namespace),
         ("v1", "ServiceAccount") => typed(object, Resource::ServiceAccount),
         ("rbac.authorization.k8s.io/v1", "Role") => typed(object, Resource::Role),

@@ -90,6 +90,9 @@ pub struct ContainerRef<'a> {
     pub env_from: &'a [EnvFromSource],
     pub volume_mounts: &'a [VolumeMount],
     pub resources: Option<&'a ResourceRequirements>,
+    /// The container's own `restartPolicy`, which only init containers may
+    /// set (`Always` makes one a sidecar).
+    pub restart_policy: Option<&'a str>,
     /// Field path of the container, such as `spec.initContainers[0]`.
     pub path: String,
 }
@@ -112,6 +115,7 @@ impl<'a> ContainerRef<'a> {
             env_from: container.env_from.as_deref().unwrap_or_default(),
             volume_mounts: container.volume_mounts.as_deref().unwrap_or_default(),
             resources: container.resources.as_ref(),
+            restart_policy: container.restart_policy.as_deref(),
             path,
         }
     }
@@ -133,7 +137,14 @@ impl<'a> ContainerRef<'a> {
             env_from: container.env_from.as_deref().unwrap_or_default(),
             volume_mounts: container.volume_mounts.as_deref().unwrap_or_default(),
             resources: container.resources.as_ref(),
+            restart_policy: container.restart_policy.as_deref(),
             path,
         }
+    }
+
+    /// Returns whether this is a sidecar: an init container with
+    /// `restartPolicy: Always`, which runs as long as the pod does.
+    pub fn is_sidecar(&self) -> bool {
+        self.kind == ContainerKind::Init && self.restart_policy == Some("Always")
     }
 }

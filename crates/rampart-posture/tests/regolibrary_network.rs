@@ -76,13 +76,7 @@ const DISAGREEMENTS: &[(&str, &str, usize, &str)] = &[
         "ingress-and-egress-blocked",
         "cronjob",
         0,
-        "the CronJob is batch/v1beta1, an API version removed in Kubernetes 1.25 that the manifest reader skips; its pods also use hostNetwork, which NetworkPolicy does not apply to",
-    ),
-    (
-        "ensure_network_policy_configured_in_labels",
-        "failed_cronjob_no_matched_label",
-        0,
-        "the CronJob is batch/v1beta1, an API version removed in Kubernetes 1.25 that the manifest reader skips",
+        "the CronJob's pods use hostNetwork, which NetworkPolicy does not apply to",
     ),
     (
         "internal-networking",

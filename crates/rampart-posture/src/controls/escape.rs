@@ -4,7 +4,7 @@
 use crate::control::{Category, Control, Severity};
 use crate::finding::Sink;
 use crate::manifest::Object;
-use crate::pod::PodView;
+use crate::pod::{ContainerRef, PodView};
 
 const fn escape(
     id: &'static str,
@@ -48,7 +48,7 @@ pub(crate) static HOST_PID: Control = escape(
     "With hostPID a container sees and can signal every process on the node, and can read their environment and memory through /proc.",
     "Remove hostPID from the pod spec.",
     &["5.2.3"],
-    &["C-0038"],
+    &["C-0038", "C-0275"],
 );
 
 pub(crate) static HOST_IPC: Control = escape(
@@ -58,7 +58,7 @@ pub(crate) static HOST_IPC: Control = escape(
     "With hostIPC a container can read and write the shared memory of every process on the node.",
     "Remove hostIPC from the pod spec.",
     &["5.2.4"],
-    &["C-0038"],
+    &["C-0038", "C-0276"],
 );
 
 pub(crate) static HOST_NETWORK: Control = escape(
@@ -111,7 +111,17 @@ pub(crate) static PRIVILEGE_ESCALATION: Control = escape(
     &["C-0016"],
 );
 
-pub(crate) static CONTROLS: [&Control; 8] = [
+pub(crate) static NET_RAW: Control = escape(
+    "net-raw-capability",
+    "Container keeps the NET_RAW capability",
+    Severity::Medium,
+    "Container runtimes grant NET_RAW by default. It lets a process forge packets to other pods on the node's network, and it opens raw and packet sockets, a kernel interface with past container-escape bugs.",
+    "Add NET_RAW (or ALL) to securityContext.capabilities.drop, and do not add it back.",
+    &["5.2.8"],
+    &["C-0211"],
+);
+
+pub(crate) static CONTROLS: [&Control; 9] = [
     &PRIVILEGED_CONTAINER,
     &HOST_PID,
     &HOST_IPC,
@@ -120,6 +130,7 @@ pub(crate) static CONTROLS: [&Control; 8] = [
     &HOST_PATH_MOUNT,
     &DANGEROUS_CAPABILITY,
     &PRIVILEGE_ESCALATION,
+    &NET_RAW,
 ];
 
 /// Capabilities that are known routes to the host or to other workloads,
@@ -141,22 +152,34 @@ pub(crate) const DANGEROUS_CAPABILITIES: &[&str] = &[
     "SYS_RAWIO",
 ];
 
-/// File names of container runtime sockets. A hostPath that is one of
-/// these, or a directory that contains one (such as `/var/run`), exposes
-/// the runtime.
+/// Default locations of container runtime sockets, under `/run`. A
+/// hostPath that is one of these, or a directory that contains one (such
+/// as `/run/containerd`), exposes the runtime. A dockerd that starts its
+/// own containerd puts that socket in Docker's state directory (named
+/// `docker-containerd.sock` in older releases), so `/run/docker` counts too.
 const RUNTIME_SOCKETS: &[&str] = &[
-    "/var/run/docker.sock",
     "/run/docker.sock",
-    "/var/run/containerd/containerd.sock",
+    "/run/docker/containerd/containerd.sock",
+    "/run/docker/containerd/docker-containerd.sock",
     "/run/containerd/containerd.sock",
     "/run/k3s/containerd/containerd.sock",
-    "/var/run/crio/crio.sock",
     "/run/crio/crio.sock",
-    "/var/run/cri-dockerd.sock",
     "/run/cri-dockerd.sock",
-    "/var/run/dockershim.sock",
-    "/var/run/podman/podman.sock",
+    "/run/dockershim.sock",
     "/run/podman/podman.sock",
+];
+
+/// File names of runtime sockets, which count in any directory: rootless
+/// Docker listens on `/run/user/<uid>/docker.sock`, and MicroK8s and k0s
+/// keep containerd's socket under their own directories.
+const RUNTIME_SOCKET_NAMES: &[&str] = &[
+    "docker.sock",
+    "docker-containerd.sock",
+    "containerd.sock",
+    "crio.sock",
+    "cri-dockerd.sock",
+    "dockershim.sock",
+    "podman.sock",
 ];
 
 pub(crate) fn check(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
@@ -205,6 +228,10 @@ pub(crate) fn check(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
             );
         }
 
+        if !privileged && !pod.is_windows() {
+            net_raw(object, &container, sink);
+        }
+
         // A privileged container always escalates, so the setting adds
         // nothing to that finding; Windows has no setuid.
         let escalation = context.and_then(|sc| sc.allow_privilege_escalation);
@@ -228,6 +255,42 @@ pub(crate) fn check(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
             );
         }
     }
+}
+
+/// Reports a container that keeps NET_RAW: it drops neither NET_RAW nor
+/// ALL, or it adds NET_RAW or ALL. Privileged containers and
+/// Windows pods are left out because the privileged finding already covers
+/// every capability, and Windows has no Linux capabilities.
+fn net_raw(object: &Object, container: &ContainerRef<'_>, sink: &mut Sink) {
+    let capabilities = container
+        .security_context
+        .and_then(|sc| sc.capabilities.as_ref());
+    let added = capabilities.and_then(|caps| caps.add.as_deref());
+    let dropped = capabilities.and_then(|caps| caps.drop.as_deref());
+    let net_raw_in = |list: Option<&[String]>| {
+        list.unwrap_or_default()
+            .iter()
+            .map(|cap| capability_name(cap))
+            .find(|name| name == "NET_RAW" || name == "ALL")
+    };
+
+    let path = format!("{}.securityContext.capabilities", container.path);
+    let (field, problem) = if let Some(name) = net_raw_in(added) {
+        (format!("{path}.add"), format!("adds {name}"))
+    } else if net_raw_in(dropped).is_some() {
+        return;
+    } else if dropped.is_some() {
+        (format!("{path}.drop"), "does not drop NET_RAW".to_owned())
+    } else {
+        (container.path.clone(), "does not drop NET_RAW".to_owned())
+    };
+    sink.fail(
+        &NET_RAW,
+        object,
+        Some(container.name),
+        Some(field),
+        format!("container {:?} {problem}", container.name),
+    );
 }
 
 fn host_namespaces(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
@@ -257,7 +320,7 @@ fn host_paths(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
             continue;
         };
         let field = format!("{}.volumes[{index}].hostPath.path", pod.spec_path);
-        let path = normalize_path(&host_path.path);
+        let path = resolve_var_run(&normalize_path(&host_path.path));
         let mounts: Vec<(&str, bool)> = containers
             .iter()
             .flat_map(|container| {
@@ -275,22 +338,32 @@ fn host_paths(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
             .collect();
 
         if let Some(socket) = runtime_socket_in(&path) {
+            let message = if socket == path {
+                format!(
+                    "volume {:?} mounts the container runtime socket {} from the host",
+                    volume.name, host_path.path
+                )
+            } else {
+                format!(
+                    "volume {:?} mounts {} from the host, which contains the container runtime socket {socket}",
+                    volume.name, host_path.path
+                )
+            };
             sink.fail(
                 &CONTAINER_RUNTIME_SOCKET,
                 object,
                 mounts.first().map(|(name, _)| *name),
                 Some(field.clone()),
-                format!(
-                    "volume {:?} mounts {} from the host, which exposes the container runtime socket {socket}",
-                    volume.name, host_path.path
-                ),
+                message,
             );
         }
 
-        let (severity, access) = if writable.is_empty() {
+        let (severity, access) = if !writable.is_empty() {
+            (Severity::High, "writable")
+        } else if !mounts.is_empty() {
             (Severity::Medium, "read-only")
         } else {
-            (Severity::High, "writable")
+            (Severity::Medium, "not mounted by any container")
         };
         sink.fail_at(
             &HOST_PATH_MOUNT,
@@ -309,13 +382,23 @@ fn host_paths(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
     }
 }
 
-/// Strips a `CAP_` prefix and upper-cases, as container runtimes accept both.
-fn normalize_capability(capability: &str) -> &'static str {
+/// Returns the capability's name upper-cased and without a `CAP_` prefix,
+/// as container runtimes accept both spellings.
+fn capability_name(capability: &str) -> String {
     let upper = capability.to_ascii_uppercase();
-    let bare = upper.strip_prefix("CAP_").unwrap_or(&upper);
+    match upper.strip_prefix("CAP_") {
+        Some(bare) => bare.to_owned(),
+        None => upper,
+    }
+}
+
+/// Returns the entry of [`DANGEROUS_CAPABILITIES`] that `capability`
+/// names, or an empty string.
+fn normalize_capability(capability: &str) -> &'static str {
+    let name = capability_name(capability);
     DANGEROUS_CAPABILITIES
         .iter()
-        .find(|known| **known == bare)
+        .find(|known| **known == name)
         .copied()
         .unwrap_or("")
 }
@@ -329,12 +412,35 @@ fn normalize_path(path: &str) -> String {
     format!("/{}", segments.join("/"))
 }
 
-/// Returns the runtime socket that `path` is or contains.
-fn runtime_socket_in(path: &str) -> Option<&'static str> {
-    RUNTIME_SOCKETS
+/// Rewrites a normalized host path under `/var/run` to `/run`.
+///
+/// The kubelet resolves a hostPath on the node, where `/var/run` is a
+/// symbolic link to `/run` (systemd's file-hierarchy(7) requires it). A
+/// parent such as `/var` does not expose `/run`, because inside the
+/// container the link resolves to the container's own `/run`.
+///
+/// NOTE: on a node whose `/var/run` is a real directory, a hostPath of
+/// `/var` does expose the sockets, and such nodes are not detected.
+fn resolve_var_run(path: &str) -> String {
+    match path.strip_prefix("/var/run") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("/run{rest}"),
+        _ => path.to_owned(),
+    }
+}
+
+/// Returns the runtime socket that `path` (normalized, with `/var/run`
+/// resolved) is or contains.
+fn runtime_socket_in(path: &str) -> Option<String> {
+    let known = RUNTIME_SOCKETS
         .iter()
-        .copied()
-        .find(|socket| *socket == path || path == "/" || socket.starts_with(&format!("{path}/")))
+        .find(|socket| **socket == path || path == "/" || socket.starts_with(&format!("{path}/")));
+    if let Some(socket) = known {
+        return Some((*socket).to_owned());
+    }
+    let file_name = path.rsplit('/').next().unwrap_or_default();
+    RUNTIME_SOCKET_NAMES
+        .contains(&file_name)
+        .then(|| path.to_owned())
 }
 
 #[cfg(test)]
@@ -343,23 +449,41 @@ mod tests {
 
     #[test]
     fn runtime_socket_paths() {
+        let socket = |path: &str| runtime_socket_in(&resolve_var_run(&normalize_path(path)));
         assert_eq!(
-            runtime_socket_in("/var/run/docker.sock"),
-            Some("/var/run/docker.sock")
+            socket("/var/run/docker.sock").as_deref(),
+            Some("/run/docker.sock")
         );
         assert_eq!(
-            runtime_socket_in(&normalize_path("/var/run//containerd/")),
-            Some("/var/run/containerd/containerd.sock")
+            socket("/var/run//containerd/").as_deref(),
+            Some("/run/containerd/containerd.sock")
         );
-        assert!(runtime_socket_in("/var/run").is_some());
-        assert!(runtime_socket_in("/").is_some());
-        assert_eq!(runtime_socket_in("/var/log"), None);
-        assert_eq!(runtime_socket_in("/var/run/docker.sockets"), None);
+        assert_eq!(
+            socket("/var/run/docker").as_deref(),
+            Some("/run/docker/containerd/containerd.sock")
+        );
+        assert_eq!(
+            socket("/run/user/1000/docker.sock").as_deref(),
+            Some("/run/user/1000/docker.sock")
+        );
+        assert_eq!(
+            socket("/var/snap/microk8s/common/run/containerd.sock").as_deref(),
+            Some("/var/snap/microk8s/common/run/containerd.sock")
+        );
+        assert!(socket("/var/run").is_some());
+        assert!(socket("/run").is_some());
+        assert!(socket("/").is_some());
+        assert_eq!(socket("/var"), None);
+        assert_eq!(socket("/var/log"), None);
+        assert_eq!(socket("/var/runtime"), None);
+        assert_eq!(socket("/var/run/docker.sockets"), None);
     }
 
     #[test]
     fn capability_names_normalized() {
         assert_eq!(normalize_capability("cap_sys_admin"), "SYS_ADMIN");
         assert_eq!(normalize_capability("NET_BIND_SERVICE"), "");
+        assert_eq!(capability_name("cap_net_raw"), "NET_RAW");
+        assert_eq!(capability_name("all"), "ALL");
     }
 }

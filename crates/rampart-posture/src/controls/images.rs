@@ -18,7 +18,7 @@ pub(crate) static NOT_PINNED: Control = Control {
     nist_800_190: &["4.1.5", "4.2.2"],
     nsa: &["Threat detection and supply chain"],
     mitre: &["T1525"],
-    kubescape: &["C-0078"],
+    kubescape: &["C-0306"],
 };
 
 pub(crate) static LATEST_TAG: Control = Control {
@@ -137,17 +137,23 @@ pub(crate) fn check(object: &Object, pod: &PodView<'_>, allowed: &[String], sink
         };
         let field = Some(format!("{}.image", container.path));
         let image = ImageName::parse(reference);
-        if image.digest.is_none() {
+        let digest_problem = match image.digest.as_deref() {
+            None => Some("without a digest".to_owned()),
+            Some(digest) => invalid_digest(digest).map(|reason| format!("with {reason}")),
+        };
+        if let Some(problem) = digest_problem {
             sink.fail(
                 &NOT_PINNED,
                 object,
                 Some(container.name),
                 field.clone(),
                 format!(
-                    "container {:?} uses image {reference} without a digest",
+                    "container {:?} uses image {reference} {problem}",
                     container.name
                 ),
             );
+        }
+        if image.digest.is_none() {
             let floating = match image.tag.as_deref() {
                 None => Some("has no tag, which means latest"),
                 Some("latest") => Some("uses the latest tag"),
@@ -178,6 +184,51 @@ pub(crate) fn check(object: &Object, pod: &PodView<'_>, allowed: &[String], sink
     }
 }
 
+/// Returns why `digest` does not pin an image, or `None` when it does.
+///
+/// The OCI image specification's descriptor grammar is
+/// `algorithm ":" encoded`, with algorithm components `[a-z0-9]+` joined by
+/// `[+._-]` and the encoded part `[a-zA-Z0-9=_-]+`. Its registered
+/// algorithms fix the encoding: `sha256` is 64 and `sha512` is 128
+/// lowercase hex digits. Other algorithms pass when they match the grammar,
+/// as the specification recommends for implementations that do not
+/// support them.
+fn invalid_digest(digest: &str) -> Option<String> {
+    let Some((algorithm, encoded)) = digest.split_once(':') else {
+        return Some(format!("digest {digest:?}, which has no algorithm"));
+    };
+
+    let component_ok = |component: &str| {
+        !component.is_empty()
+            && component
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let algorithm_ok = algorithm.split(['+', '.', '_', '-']).all(component_ok);
+    let encoded_ok = !encoded.is_empty()
+        && encoded
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'=' | b'_' | b'-'));
+    if !algorithm_ok || !encoded_ok {
+        return Some(format!("digest {digest:?}, which is not a valid digest"));
+    }
+
+    let hex_length = match algorithm {
+        "sha256" => 64,
+        "sha512" => 128,
+        _ => return None,
+    };
+    let lowercase_hex = encoded
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if encoded.len() != hex_length || !lowercase_hex {
+        return Some(format!(
+            "digest {digest:?}, which is not {hex_length} lowercase hex digits"
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +249,25 @@ mod tests {
         let untagged_port = ImageName::parse("localhost:5000/app");
         assert_eq!(untagged_port.registry, "localhost:5000");
         assert_eq!(untagged_port.tag, None);
+    }
+
+    #[test]
+    fn digests_validated() {
+        let sha256 = format!("sha256:{}", "a".repeat(64));
+        let sha512 = format!("sha512:{}", "0".repeat(128));
+        assert_eq!(invalid_digest(&sha256), None);
+        assert_eq!(invalid_digest(&sha512), None);
+        assert_eq!(invalid_digest(&format!("blake3:{}", "a".repeat(64))), None);
+        assert_eq!(invalid_digest("multihash+base58:QmRZxt2b1FVZPNqd8"), None);
+        assert_eq!(invalid_digest("custom-algorithm:a"), None);
+
+        assert!(invalid_digest("sha256:abc").is_some());
+        assert!(invalid_digest(&format!("sha256:{}", "A".repeat(64))).is_some());
+        assert!(invalid_digest(&format!("sha512:{}", "a".repeat(64))).is_some());
+        assert!(invalid_digest("SHA256:abc").is_some());
+        assert!(invalid_digest("sha256:").is_some());
+        assert!(invalid_digest("abc").is_some());
+        assert!(invalid_digest("sha256:a/b").is_some());
     }
 
     #[test]

@@ -240,7 +240,7 @@ pub(crate) static PSS: [PssControl; 19] = [
         "Set securityContext.seccompProfile.type to RuntimeDefault or Localhost.",
         &["5.7.2"],
         &[],
-        &["C-0210"],
+        &["C-0210", "C-0211"],
     ),
     pss(
         "capabilities_restricted",

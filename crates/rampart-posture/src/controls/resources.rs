@@ -72,8 +72,7 @@ pub(crate) static CONTROLS: [&Control; 4] = [&MEMORY, &CPU, &LIVENESS, &READINES
 pub(crate) fn check(object: &Object, workload: &Workload, pod: &PodView<'_>, sink: &mut Sink) {
     sink.evaluated(&MEMORY);
     sink.evaluated(&CPU);
-    // Jobs run to completion: they need neither restarts nor traffic.
-    let long_running = !matches!(workload, Workload::Job(_) | Workload::CronJob(_));
+    let long_running = is_long_running(workload, pod);
     if long_running {
         sink.evaluated(&LIVENESS);
         sink.evaluated(&READINESS);
@@ -98,7 +97,8 @@ pub(crate) fn check(object: &Object, workload: &Workload, pod: &PodView<'_>, sin
                 );
             }
         }
-        if !long_running || container.kind != ContainerKind::Regular {
+        let serves = container.kind == ContainerKind::Regular || container.is_sidecar();
+        if !long_running || !serves {
             continue;
         }
         for (control, probe, (_, value)) in [
@@ -116,6 +116,20 @@ pub(crate) fn check(object: &Object, workload: &Workload, pod: &PodView<'_>, sin
             }
         }
     }
+}
+
+/// Returns whether the pod runs until it is stopped, so that a hung
+/// container needs a restart and traffic needs a ready check. Jobs, and
+/// pods whose `restartPolicy` is `Never` or `OnFailure`, run to completion
+/// and need neither.
+fn is_long_running(workload: &Workload, pod: &PodView<'_>) -> bool {
+    if matches!(workload, Workload::Job(_) | Workload::CronJob(_)) {
+        return false;
+    }
+    !matches!(
+        pod.spec.restart_policy.as_deref(),
+        Some("Never" | "OnFailure")
+    )
 }
 
 /// Returns the missing `limits.<resource>` and `requests.<resource>`.

@@ -9,6 +9,10 @@ use crate::finding::Sink;
 use crate::manifest::Object;
 use crate::pod::PodView;
 
+mod credentials;
+
+use credentials::credential_reason;
+
 pub(crate) static LITERAL_IN_ENV: Control = Control {
     id: "secret-in-env-literal",
     title: "Credential written into an environment variable",
@@ -21,7 +25,7 @@ pub(crate) static LITERAL_IN_ENV: Control = Control {
     nist_800_190: &["4.1.4"],
     nsa: &["Secrets"],
     mitre: &["T1552.007"],
-    kubescape: &["C-0012"],
+    kubescape: &["C-0012", "C-0259"],
 };
 
 pub(crate) static SECRET_AS_ENV: Control = Control {
@@ -51,77 +55,10 @@ pub(crate) static TOKEN_AUTOMOUNT: Control = Control {
     nist_800_190: &["4.3.2"],
     nsa: &["Authentication and authorization"],
     mitre: &["T1528"],
-    kubescape: &["C-0034"],
+    kubescape: &["C-0034", "C-0190"],
 };
 
 pub(crate) static CONTROLS: [&Control; 3] = [&LITERAL_IN_ENV, &SECRET_AS_ENV, &TOKEN_AUTOMOUNT];
-
-/// Words in a variable name that mark its value as a credential, compared
-/// with the name's letters only, upper-cased.
-const CREDENTIAL_NAME_WORDS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "PASSPHRASE",
-    "SECRET",
-    "TOKEN",
-    "APIKEY",
-    "ACCESSKEY",
-    "PRIVATEKEY",
-    "CREDENTIAL",
-    "AUTHKEY",
-    "CLIENTKEY",
-    "CONNECTIONSTRING",
-];
-
-/// Variable names that contain a credential word but never hold one.
-const NOT_CREDENTIAL_SUFFIXES: &[&str] =
-    &["FILE", "PATH", "DIR", "NAME", "REF", "URL", "ID", "TTL"];
-
-/// Prefixes of well-known credential formats, found whatever the name.
-const CREDENTIAL_VALUE_PREFIXES: &[&str] = &[
-    "-----BEGIN RSA PRIVATE KEY-----",
-    "-----BEGIN PRIVATE KEY-----",
-    "-----BEGIN EC PRIVATE KEY-----",
-    "-----BEGIN OPENSSH PRIVATE KEY-----",
-    "AKIA",
-    "ghp_",
-    "github_pat_",
-    "glpat-",
-    "xoxb-",
-    "xoxp-",
-    "sk_live_",
-];
-
-/// Returns why `name`/`value` looks like a credential, or `None`.
-pub(crate) fn credential_reason(name: &str, value: &str) -> Option<&'static str> {
-    let value = value.trim();
-    if value.is_empty() || is_reference(value) {
-        return None;
-    }
-    if CREDENTIAL_VALUE_PREFIXES
-        .iter()
-        .any(|prefix| value.starts_with(prefix) && value.len() >= prefix.len() + 12)
-    {
-        return Some("the value has the format of a credential");
-    }
-    let upper = name.to_ascii_uppercase();
-    let letters: String = upper.chars().filter(char::is_ascii_alphanumeric).collect();
-    let last_word = upper.rsplit(['_', '-', '.']).next().unwrap_or_default();
-    if NOT_CREDENTIAL_SUFFIXES.contains(&last_word) {
-        return None;
-    }
-    CREDENTIAL_NAME_WORDS
-        .iter()
-        .any(|word| letters.contains(word))
-        .then_some("the name marks a credential")
-}
-
-/// Returns whether a value only refers to another variable (`$(VAR)` or
-/// `${VAR}`), which puts no secret into the manifest.
-fn is_reference(value: &str) -> bool {
-    (value.starts_with("$(") && value.ends_with(')'))
-        || (value.starts_with("${") && value.ends_with('}'))
-}
 
 pub(crate) fn check(
     object: &Object,
@@ -220,22 +157,5 @@ fn token_automount(
             Some(field),
             format!("pod mounts the token of service account {account:?}"),
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credential_names_and_values() {
-        assert!(credential_reason("DB_PASSWORD", "hunter2").is_some());
-        assert!(credential_reason("api-key", "abc").is_some());
-        assert!(credential_reason("PASSWORD_FILE", "/run/secrets/db").is_none());
-        assert!(credential_reason("TOKEN_TTL", "3600").is_none());
-        assert!(credential_reason("LOG_LEVEL", "debug").is_none());
-        assert!(credential_reason("DB_PASSWORD", "").is_none());
-        assert!(credential_reason("DB_PASSWORD", "$(OTHER)").is_none());
-        assert!(credential_reason("CONFIG", "AKIAIOSFODNN7EXAMPLE1").is_some());
     }
 }

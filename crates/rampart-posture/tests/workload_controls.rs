@@ -1,0 +1,260 @@
+//! Per-object controls on cases the regolibrary tests do not cover:
+//! sidecar probes, run-to-completion pods, NET_RAW, runtime socket paths,
+//! digest validation and retired CronJob versions.
+
+use rampart_posture::{AuditOptions, AuditResult, Finding, audit, parse_manifests};
+
+fn audit_text(text: &str) -> AuditResult {
+    let manifests = parse_manifests(text, "test.yaml").unwrap();
+    assert!(manifests.invalid.is_empty(), "{:?}", manifests.invalid);
+    assert!(manifests.skipped.is_empty(), "{:?}", manifests.skipped);
+    audit(&manifests.objects, &AuditOptions::default())
+}
+
+fn of<'a>(result: &'a AuditResult, control: &str) -> Vec<&'a Finding> {
+    result
+        .findings
+        .iter()
+        .filter(|finding| finding.control.id == control)
+        .collect()
+}
+
+fn containers(findings: &[&Finding]) -> Vec<String> {
+    let mut names: Vec<String> = findings
+        .iter()
+        .map(|finding| finding.container.clone().unwrap_or_default())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn sidecar_needs_probes() {
+    let result = audit_text(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  initContainers:
+  - {name: migrate, image: app}
+  - {name: proxy, image: proxy, restartPolicy: Always}
+  containers:
+  - {name: app, image: app}
+"#,
+    );
+    let liveness = of(&result, "missing-liveness-probe");
+    assert_eq!(containers(&liveness), ["app", "proxy"]);
+    let readiness = of(&result, "missing-readiness-probe");
+    assert_eq!(containers(&readiness), ["app", "proxy"]);
+    assert_eq!(
+        readiness[1].field.as_deref(),
+        Some("spec.initContainers[1]")
+    );
+}
+
+#[test]
+fn run_to_completion_pod_needs_no_probes() {
+    let result = audit_text(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: once}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: task, image: task}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: retried}
+spec:
+  restartPolicy: OnFailure
+  containers:
+  - {name: task, image: task}
+"#,
+    );
+    assert!(of(&result, "missing-liveness-probe").is_empty());
+    assert!(of(&result, "missing-readiness-probe").is_empty());
+    assert_eq!(result.evaluated.get("missing-liveness-probe"), None);
+    assert_eq!(
+        result.evaluated.get("missing-memory-limit-or-request"),
+        Some(&2)
+    );
+}
+
+#[test]
+fn net_raw_dropped_or_kept() {
+    let result = audit_text(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: caps}
+spec:
+  containers:
+  - {name: default, image: app}
+  - name: drops-net-raw
+    image: app
+    securityContext: {capabilities: {drop: [NET_RAW]}}
+  - name: drops-all-lowercase
+    image: app
+    securityContext: {capabilities: {drop: [all]}}
+  - name: drops-cap-prefix
+    image: app
+    securityContext: {capabilities: {drop: [CAP_NET_RAW]}}
+  - name: adds-back
+    image: app
+    securityContext: {capabilities: {drop: [ALL], add: [NET_RAW]}}
+  - name: drops-other
+    image: app
+    securityContext: {capabilities: {drop: [NET_ADMIN]}}
+  - name: privileged
+    image: app
+    securityContext: {privileged: true}
+"#,
+    );
+    let found = of(&result, "net-raw-capability");
+    let fields: Vec<(&str, &str)> = found
+        .iter()
+        .map(|finding| {
+            let container = finding.container.as_deref().unwrap();
+            (container, finding.field.as_deref().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("default", "spec.containers[0]"),
+            (
+                "adds-back",
+                "spec.containers[4].securityContext.capabilities.add"
+            ),
+            (
+                "drops-other",
+                "spec.containers[5].securityContext.capabilities.drop"
+            ),
+        ]
+    );
+    assert_eq!(found[1].message, "container \"adds-back\" adds NET_RAW");
+
+    let windows = audit_text(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: win}
+spec:
+  os: {name: windows}
+  containers:
+  - {name: app, image: app}
+"#,
+    );
+    assert!(of(&windows, "net-raw-capability").is_empty());
+}
+
+#[test]
+fn runtime_socket_host_paths() {
+    let result = audit_text(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: agent}
+spec:
+  containers:
+  - name: agent
+    image: agent
+    volumeMounts:
+    - {name: sock, mountPath: /var/run/docker.sock}
+    - {name: run, mountPath: /host/run, readOnly: true}
+    - {name: var, mountPath: /host/var, readOnly: true}
+  volumes:
+  - {name: sock, hostPath: {path: /var/run/docker.sock}}
+  - {name: run, hostPath: {path: /var/run/}}
+  - {name: var, hostPath: {path: /var}}
+  - {name: rootless, hostPath: {path: /run/user/1000/docker.sock}}
+"#,
+    );
+    let sockets = of(&result, "container-runtime-socket");
+    let messages: Vec<&str> = sockets
+        .iter()
+        .map(|finding| finding.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "volume \"sock\" mounts the container runtime socket /var/run/docker.sock from the host",
+            "volume \"run\" mounts /var/run/ from the host, which contains the container runtime socket /run/docker.sock",
+            "volume \"rootless\" mounts the container runtime socket /run/user/1000/docker.sock from the host",
+        ]
+    );
+
+    let host_paths = of(&result, "host-path-mount");
+    assert_eq!(host_paths.len(), 4);
+    let unmounted = host_paths
+        .iter()
+        .find(|finding| finding.message.contains("\"rootless\""))
+        .unwrap();
+    assert!(
+        unmounted
+            .message
+            .ends_with("(not mounted by any container)"),
+        "{}",
+        unmounted.message
+    );
+    assert_eq!(unmounted.container, None);
+}
+
+#[test]
+fn malformed_digest_not_pinned() {
+    let result = audit_text(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: digests}
+spec:
+  containers:
+  - {name: short, image: "nginx@sha256:abc"}
+  - name: pinned
+    image: "nginx:1.27@sha256:0000000000000000000000000000000000000000000000000000000000000000"
+"#,
+    );
+    let unpinned = of(&result, "image-not-pinned-by-digest");
+    assert_eq!(containers(&unpinned), ["short"]);
+    assert!(
+        unpinned[0]
+            .message
+            .contains("which is not 64 lowercase hex digits"),
+        "{}",
+        unpinned[0].message
+    );
+    // A digest, even a malformed one, replaces the tag.
+    assert!(of(&result, "image-latest-tag").is_empty());
+}
+
+#[test]
+fn cronjob_v1beta1_audited() {
+    let result = audit_text(
+        r#"
+apiVersion: batch/v1beta1
+kind: CronJob
+metadata: {name: nightly, namespace: jobs}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          hostPID: true
+          restartPolicy: OnFailure
+          containers:
+          - {name: task, image: task}
+"#,
+    );
+    let found = of(&result, "host-pid");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].resource.api_version, "batch/v1");
+    assert_eq!(found[0].resource.kind, "CronJob");
+    assert_eq!(
+        found[0].field.as_deref(),
+        Some("spec.jobTemplate.spec.template.spec.hostPID")
+    );
+}
