@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::control::{Control, Framework, Severity, catalogue};
 use crate::controls::{admission, escape, images, network, pss, rbac, resources, secrets};
-use crate::finding::{Finding, ResourceRef, Sink, effective_namespace};
+use crate::finding::{Finding, ResourceRef, Sink, Warning, effective_namespace};
 use crate::level::PolicyVersion;
 use crate::manifest::{Object, Resource};
 
@@ -37,6 +37,8 @@ pub struct Context<'a> {
 pub struct AuditResult {
     pub findings: Vec<Finding>,
     pub evaluated: BTreeMap<&'static str, u64>,
+    /// Objects that could not be checked completely, in input order.
+    pub warnings: Vec<Warning>,
 }
 
 /// Runs every control over `objects`.
@@ -69,6 +71,7 @@ pub fn audit(objects: &[Object], options: &AuditOptions) -> AuditResult {
     AuditResult {
         findings,
         evaluated: sink.evaluated,
+        warnings: sink.warnings,
     }
 }
 

@@ -94,12 +94,24 @@ impl Finding {
     }
 }
 
+/// An object the audit could not check completely, such as a binding
+/// whose role is not in the input. Warnings are not findings: they fail no
+/// control.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub resource: ResourceRef,
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+    pub message: String,
+}
+
 /// Collects findings and, per control, how many objects it evaluated.
 #[derive(Debug, Default)]
 pub struct Sink {
     pub findings: Vec<Finding>,
     /// Objects (or RBAC subjects, or namespaces) each control evaluated.
     pub evaluated: BTreeMap<&'static str, u64>,
+    pub warnings: Vec<Warning>,
 }
 
 impl Sink {
@@ -149,6 +161,7 @@ impl Sink {
     /// Moves the findings and counts of `other` into this sink.
     pub fn merge(&mut self, other: Sink) {
         self.findings.extend(other.findings);
+        self.warnings.extend(other.warnings);
         for (control, count) in other.evaluated {
             *self.evaluated.entry(control).or_default() += count;
         }

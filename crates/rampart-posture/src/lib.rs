@@ -18,6 +18,7 @@ mod finding;
 mod level;
 mod manifest;
 mod pod;
+mod rbac;
 mod selector;
 
 pub use audit::{AuditOptions, AuditResult, Context, ControlResult, FrameworkScore, audit};
@@ -25,10 +26,14 @@ pub use checks::{Violation, check_ids, evaluate};
 pub use cilium::{CidrRule, CiliumNetworkPolicy, CiliumPeerRule, CiliumRule, DefaultDeny};
 pub use control::{Category, Control, Framework, PssLevel, Severity, catalogue, control};
 pub use exceptions::{Applied, Exception, Exceptions, ExceptionsError};
-pub use finding::{Finding, ResourceRef, Sink, effective_namespace};
+pub use finding::{Finding, ResourceRef, Sink, Warning, effective_namespace};
 pub use level::{LATEST_KNOWN_MINOR, Level, ParseError, PolicyVersion};
 pub use manifest::{
     InvalidObject, MAX_MANIFEST_BYTES, MAX_OBJECTS, ManifestError, Manifests, Object, Origin,
     Resource, Workload, parse_manifests, read_object,
 };
 pub use pod::{ContainerKind, ContainerRef, PodView};
+pub use rbac::{
+    BindingId, BindingKind, Grant, Query, QueryError, RbacGraph, RoleId, RoleKind, Scope, Subject,
+    SubjectKind, Target, who_can,
+};

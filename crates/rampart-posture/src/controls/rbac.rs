@@ -1,9 +1,151 @@
-//! Placeholder: the rbac controls are being written on their own branch.
+//! RBAC: what each user, group and service account is allowed through the
+//! bindings of the input, checked against the CIS Kubernetes Benchmark's
+//! section 5.1 and Kubescape's RBAC controls.
+//!
+//! Subject controls report the subject (User, Group or ServiceAccount) as
+//! the resource, the binding's origin, and the path of the granting rule
+//! in its role. Grants that are part of the control plane's own set-up are
+//! skipped (see [`Subject::is_control_plane_grant`]).
+
+mod admin;
+mod bindings;
+mod permissions;
+mod roles;
+
+use std::collections::BTreeSet;
 
 use crate::audit::Context;
-use crate::control::Control;
-use crate::finding::Sink;
+use crate::control::{Category, Control, Severity};
+use crate::finding::{Finding, Sink};
+use crate::rbac::{GrantRef, RbacGraph, Subject};
 
-pub(crate) static CONTROLS: [&Control; 0] = [];
+pub(crate) use admin::{CLUSTER_ADMIN, NAMESPACE_ADMIN};
+pub(crate) use bindings::{ANONYMOUS_ACCESS, DEFAULT_SERVICE_ACCOUNT, SYSTEM_MASTERS};
+pub(crate) use permissions::{
+    APPROVE_CSR, CREATE_PERSISTENT_VOLUMES, CREATE_PODS, CREATE_TOKENS, ESCALATE_OR_BIND, EXEC,
+    IMPERSONATE, MODIFY_WEBHOOKS, NODE_PROXY, PORT_FORWARD, READ_SECRETS,
+};
+pub(crate) use roles::WILDCARD_IN_ROLE;
 
-pub(crate) fn check(_context: &Context<'_>, _sink: &mut Sink) {}
+/// Builds an RBAC control; the NSA/CISA guide covers all of them in its
+/// authentication and authorization section.
+#[allow(clippy::too_many_arguments)]
+const fn rbac(
+    id: &'static str,
+    title: &'static str,
+    severity: Severity,
+    rationale: &'static str,
+    remediation: &'static str,
+    cis: &'static [&'static str],
+    nist_800_190: &'static [&'static str],
+    mitre: &'static [&'static str],
+    kubescape: &'static [&'static str],
+) -> Control {
+    Control {
+        id,
+        title,
+        category: Category::Rbac,
+        severity,
+        rationale,
+        remediation,
+        pss_level: None,
+        cis,
+        nist_800_190,
+        nsa: &["Authentication and authorization"],
+        mitre,
+        kubescape,
+    }
+}
+
+pub(crate) static CONTROLS: [&Control; 17] = [
+    &CLUSTER_ADMIN,
+    &NAMESPACE_ADMIN,
+    &READ_SECRETS,
+    &CREATE_PODS,
+    &EXEC,
+    &ESCALATE_OR_BIND,
+    &IMPERSONATE,
+    &CREATE_PERSISTENT_VOLUMES,
+    &NODE_PROXY,
+    &APPROVE_CSR,
+    &MODIFY_WEBHOOKS,
+    &CREATE_TOKENS,
+    &PORT_FORWARD,
+    &WILDCARD_IN_ROLE,
+    &SYSTEM_MASTERS,
+    &DEFAULT_SERVICE_ACCOUNT,
+    &ANONYMOUS_ACCESS,
+];
+
+/// Runs every RBAC control over the bindings and roles among the objects.
+pub(crate) fn check(context: &Context<'_>, sink: &mut Sink) {
+    let graph = RbacGraph::build(context.objects, context.options.whole_cluster);
+    sink.warnings.extend(graph.warnings().iter().cloned());
+
+    let subjects = checked_subjects(&graph) as u64;
+    for control in CONTROLS {
+        if control.id != WILDCARD_IN_ROLE.id {
+            *sink.evaluated.entry(control.id).or_default() += subjects;
+        }
+    }
+
+    admin::check(&graph, sink);
+    permissions::check(&graph, sink);
+    bindings::check(&graph, sink);
+    roles::check(&graph, sink);
+}
+
+/// Returns how many distinct subjects have at least one binding that is
+/// not part of the control plane's set-up: each subject control evaluates
+/// each of them once.
+fn checked_subjects(graph: &RbacGraph<'_>) -> usize {
+    let mut subjects: BTreeSet<&Subject> = BTreeSet::new();
+    for binding in graph.bindings() {
+        for (_, subject) in &binding.subjects {
+            if !subject.is_control_plane_grant(&binding.role_ref.name) {
+                subjects.insert(subject);
+            }
+        }
+    }
+    subjects.len()
+}
+
+/// Returns a finding of `control` on the subject of `grant`, pointing at
+/// the verbs of the granting rule.
+fn grant_finding(
+    control: &'static Control,
+    severity: Severity,
+    grant: &GrantRef<'_, '_>,
+    message: String,
+) -> Finding {
+    Finding {
+        control,
+        severity,
+        resource: grant.subject.resource_ref(),
+        origin: Some(grant.binding.origin().clone()),
+        container: None,
+        field: Some(format!("rules[{}].verbs", grant.rule.rule)),
+        message,
+        exception: None,
+    }
+}
+
+/// Returns "through BINDING, which grants ROLE", naming the role the rule
+/// was aggregated from when it is another one.
+fn through(graph: &RbacGraph<'_>, grant: &GrantRef<'_, '_>) -> String {
+    let source = graph.role_of(grant.rule);
+    let role = &grant.role.id;
+    let default = if grant.role.object.is_none() {
+        " (the Kubernetes default)"
+    } else {
+        ""
+    };
+    if source.id == *role {
+        format!("through {}, which grants {role}{default}", grant.binding.id)
+    } else {
+        format!(
+            "through {}, which grants {role} (rule aggregated from {})",
+            grant.binding.id, source.id
+        )
+    }
+}
