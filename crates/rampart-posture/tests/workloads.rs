@@ -302,15 +302,27 @@ fn invalid_yaml_document_reported_with_line() {
     let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: first}\nspec: {containers: [{name: a, image: a}]}\n\
                 ---\n# second\nkind: [unclosed\n...\nkind: third\n";
     let manifests = parse_manifests(text, "broken.yaml").unwrap();
-    assert_eq!(manifests.workloads().len(), 1, "the valid document is still read");
+    assert_eq!(
+        manifests.workloads().len(),
+        1,
+        "the valid document is still read"
+    );
     assert_eq!(manifests.invalid.len(), 1, "{:?}", manifests.invalid);
     let invalid = &manifests.invalid[0];
     assert_eq!(&*invalid.origin.source, "broken.yaml");
     assert_eq!(invalid.origin.document, 2);
     assert_eq!(invalid.origin.line, 7, "{}", invalid.message);
-    assert!(invalid.message.starts_with("invalid YAML: "), "{}", invalid.message);
+    assert!(
+        invalid.message.starts_with("invalid YAML: "),
+        "{}",
+        invalid.message
+    );
     assert!(!invalid.message.contains('\n'), "{}", invalid.message);
-    assert_eq!(manifests.skipped.get("/third"), Some(&1), "a document after `...` is read");
+    assert_eq!(
+        manifests.skipped.get("/third"),
+        Some(&1),
+        "a document after `...` is read"
+    );
 }
 
 #[test]

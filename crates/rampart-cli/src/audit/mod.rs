@@ -14,7 +14,8 @@ use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use rampart_posture::{
-    AuditOptions, Exceptions, Framework, Manifests, PolicyVersion, Severity, audit, catalogue,
+    AuditOptions, Exceptions, Framework, Grant, Manifests, PolicyVersion, Query, RbacGraph, Scope,
+    Severity, audit, catalogue,
 };
 use rampart_report::audit::{AuditFormat, AuditReport, render_audit};
 
@@ -109,9 +110,14 @@ struct RbacArgs {
     #[arg(long, num_args = 2, value_names = ["VERB", "RESOURCE"], required = true)]
     who_can: Vec<String>,
 
-    /// Namespace of the request; without it, cluster-wide grants only.
+    /// Namespace of the request. Without it, the grants of every namespace
+    /// are listed, each labelled with its scope.
     #[arg(short, long, value_name = "NS")]
     namespace: Option<String>,
+
+    /// Print the grants as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 
     /// Manifest files or directories, or - for stdin.
     #[arg(value_name = "PATH", required_unless_present = "cluster")]
@@ -190,6 +196,13 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<ScanOutcome> {
     );
     report.errors = loaded.errors;
     report.gaps = loaded.gaps;
+    report.warnings.extend(
+        report
+            .result
+            .warnings
+            .iter()
+            .map(|warning| format!("{}: {}", warning.resource.display(), warning.message)),
+    );
     for unused in &report.exceptions.unused {
         report
             .warnings
@@ -327,8 +340,67 @@ fn list_controls() -> String {
 }
 
 fn run_rbac(args: RbacArgs, quiet: bool) -> anyhow::Result<ScanOutcome> {
-    let (_loaded, _sources, _) = load_objects(&args.paths, &args.cluster, quiet)?;
-    let _ = (&args.who_can, &args.namespace);
-    // TODO: wire the RBAC graph's who-can query here.
-    bail!("audit rbac --who-can is not available in this build")
+    let [verb, resource] = args.who_can.as_slice() else {
+        bail!("--who-can takes a verb and a resource, such as --who-can get secrets");
+    };
+    let query = Query::parse(verb, resource)?;
+    let (loaded, _sources, whole_cluster) = load_objects(&args.paths, &args.cluster, quiet)?;
+    for error in &loaded.errors {
+        let line = error
+            .line
+            .map(|line| format!(":{line}"))
+            .unwrap_or_default();
+        eprintln!("error: {}{line}: {}", error.source, error.message);
+    }
+    for gap in &loaded.gaps {
+        eprintln!("gap: {gap}");
+    }
+    let graph = RbacGraph::build(&loaded.manifests.objects, whole_cluster);
+    for warning in graph.warnings() {
+        eprintln!("warning: {}", warning.message);
+    }
+    let grants = graph.who_can(&query, args.namespace.as_deref());
+    if args.json {
+        let mut text = serde_json::to_string_pretty(&grants)?;
+        text.push('\n');
+        print!("{text}");
+    } else {
+        print!("{}", grants_table(&grants));
+    }
+    if !loaded.errors.is_empty() {
+        bail!(
+            "{} input error(s) listed above; fix those inputs and run again",
+            loaded.errors.len()
+        );
+    }
+    Ok(ScanOutcome::Passed)
+}
+
+fn grants_table(grants: &[Grant]) -> String {
+    if grants.is_empty() {
+        return "No subject is allowed this request.\n".to_owned();
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::NOTHING);
+    table.force_no_tty();
+    table.set_header(["SUBJECT", "SCOPE", "ROLE", "BINDING", "RESTRICTED TO"]);
+    for grant in grants {
+        let scope = match &grant.scope {
+            Scope::Cluster => "cluster".to_owned(),
+            Scope::Namespace(namespace) => format!("namespace {namespace}"),
+        };
+        table.add_row([
+            grant.subject.to_string(),
+            scope,
+            grant.via_role.to_string(),
+            grant.via_binding.to_string(),
+            grant.resource_names.join(", "),
+        ]);
+    }
+    for index in 0..5 {
+        if let Some(column) = table.column_mut(index) {
+            column.set_padding((0, 2));
+        }
+    }
+    table.trim_fmt() + "\n"
 }
