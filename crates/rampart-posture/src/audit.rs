@@ -61,12 +61,13 @@ pub fn audit(objects: &[Object], options: &AuditOptions) -> AuditResult {
     admission::check(&context, &mut sink);
 
     let mut findings = sink.findings;
-    findings.sort_by(|a, b| {
+    findings.par_sort_unstable_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.control.id.cmp(b.control.id))
             .then_with(|| a.resource.cmp(&b.resource))
             .then_with(|| a.field.cmp(&b.field))
+            .then_with(|| a.message.cmp(&b.message))
     });
     AuditResult {
         findings,
@@ -170,9 +171,12 @@ impl AuditResult {
             .collect()
     }
 
-    /// Returns the score of each framework in `frameworks`.
-    pub fn scores(&self, frameworks: &[Framework]) -> Vec<FrameworkScore> {
-        let results = self.control_results();
+    /// Returns the score of each framework in `frameworks`, from the
+    /// per-control `results` that [`AuditResult::control_results`] returns.
+    pub fn scores(
+        results: &BTreeMap<&'static str, ControlResult>,
+        frameworks: &[Framework],
+    ) -> Vec<FrameworkScore> {
         frameworks
             .iter()
             .map(|framework| {

@@ -338,11 +338,20 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
             item: None,
             line: chunk.first_line,
         };
-        let document: Value = match serde_saphyr::from_str_with_options(chunk.text, parse_options())
-        {
+        if read_document_fast(chunk.text, &origin, &mut manifests) {
+            objects += 1;
+            if objects > MAX_OBJECTS {
+                return Err(ManifestError::TooManyObjects {
+                    source_name: source_name.to_owned(),
+                    max: MAX_OBJECTS,
+                });
+            }
+            continue;
+        }
+        let document: Value = match yaml_serde::from_str(chunk.text) {
             Ok(document) => document,
             Err(error) => {
-                let (line, message) = yaml_error(&error.to_string(), chunk.first_line);
+                let (line, message) = yaml_error(&error, chunk.first_line);
                 manifests.invalid.push(InvalidObject {
                     origin: Origin { line, ..origin },
                     kind: String::new(),
@@ -454,52 +463,120 @@ fn has_content(text: &str) -> bool {
     })
 }
 
-/// Returns the stream line and the first line of a parser message, whose
-/// line numbers count from the document's first line.
-fn yaml_error(message: &str, first_line: usize) -> (usize, String) {
-    let first = message.lines().next().unwrap_or(message);
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    let parsed = first
-        .strip_prefix("line ")
-        .and_then(|rest| rest.split_once(' '))
-        .and_then(|(number, rest)| Some((number.parse::<usize>().ok()?, rest)));
-    match parsed {
-        Some((line, rest)) => {
-            let line = first_line + line - 1;
-            let rest = rest
-                .trim_start_matches(|c: char| c != ':')
-                .trim_start_matches(": ");
-            let rest = if rest.starts_with("budget breached: Depth") {
-                format!("nested more than {MAX_DEPTH} levels deep")
-            } else {
-                rest.to_owned()
-            };
-            (line, rest)
+/// Returns the stream line of a parser error, whose locations count from
+/// the document's first line, and its message with stream line numbers.
+fn yaml_error(error: &yaml_serde::Error, first_line: usize) -> (usize, String) {
+    let message = error.to_string();
+    let line = error
+        .location()
+        .map_or(first_line, |location| first_line + location.line() - 1);
+    // libyaml words errors as "PROBLEM at line L column C[, while parsing
+    // CONTEXT at line L2 column C2]"; the problem's line is reported on its
+    // own, and the context's is moved to the stream's numbering.
+    let (problem, context) = match message.split_once(", while ") {
+        Some((problem, context)) => (problem, Some(context)),
+        None => (message.as_str(), None),
+    };
+    let problem = problem.split(" at line ").next().unwrap_or(problem);
+    let mut text = problem.to_owned();
+    if let Some(context) = context {
+        let (what, at) = context.split_once(" at line ").unwrap_or((context, ""));
+        let context_line = at
+            .split(' ')
+            .next()
+            .and_then(|number| number.parse::<usize>().ok());
+        match context_line {
+            Some(number) => {
+                text.push_str(&format!(
+                    " (while {what} that starts at line {})",
+                    first_line + number - 1
+                ));
+            }
+            None => text.push_str(&format!(" (while {what})")),
         }
-        None => (first_line, first.to_owned()),
     }
-}
-
-/// Deepest nesting of mappings and sequences accepted in one document.
-pub const MAX_DEPTH: usize = 64;
-
-/// Returns parser budgets sized for cluster dumps and rendered charts with
-/// thousands of documents. The library defaults (1,024 documents, 1 M
-/// events) reject those, while the input size cap already bounds the work.
-fn parse_options() -> serde_saphyr::Options {
-    serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_documents: MAX_OBJECTS,
-            max_events: MAX_MANIFEST_BYTES,
-            max_nodes: MAX_MANIFEST_BYTES / 2,
-            max_depth: MAX_DEPTH,
-        },
-    }
+    (line, text)
 }
 
 fn is_list(map: &serde_json::Map<String, Value>) -> bool {
     let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default();
     kind.ends_with("List") && map.get("items").is_some_and(Value::is_array)
+}
+
+/// Where a typed object is deserialized from: a parsed document, or the
+/// YAML text of a document whose kind was read from its text.
+enum Input<'a> {
+    Value(Value),
+    Yaml(&'a str),
+}
+
+impl Input<'_> {
+    fn deserialize<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
+        match self {
+            Input::Value(value) => T::deserialize(value).map_err(|error| error.to_string()),
+            Input::Yaml(text) => yaml_serde::from_str(text).map_err(|error| error.to_string()),
+        }
+    }
+}
+
+fn workload<T: serde::de::DeserializeOwned>(
+    input: Input<'_>,
+    wrap: impl FnOnce(Box<T>) -> Workload,
+) -> Result<Resource, String> {
+    input
+        .deserialize::<T>()
+        .map(|o| Resource::Workload(wrap(Box::new(o))))
+}
+
+fn typed<T: serde::de::DeserializeOwned>(
+    input: Input<'_>,
+    wrap: impl FnOnce(Box<T>) -> Resource,
+) -> Result<Resource, String> {
+    input.deserialize::<T>().map(|o| wrap(Box::new(o)))
+}
+
+/// Deserializes an object of a kind some control reads, or returns `None`
+/// for other kinds.
+fn resource_from(
+    api_version: &str,
+    kind: &str,
+    input: Input<'_>,
+) -> Option<Result<Resource, String>> {
+    let parsed = match (api_version, kind) {
+        ("v1", "Pod") => workload(input, Workload::Pod),
+        ("v1", "PodTemplate") => workload(input, Workload::PodTemplate),
+        ("v1", "ReplicationController") => workload(input, Workload::ReplicationController),
+        ("apps/v1", "Deployment") => workload(input, Workload::Deployment),
+        ("apps/v1", "StatefulSet") => workload(input, Workload::StatefulSet),
+        ("apps/v1", "DaemonSet") => workload(input, Workload::DaemonSet),
+        ("apps/v1", "ReplicaSet") => workload(input, Workload::ReplicaSet),
+        ("batch/v1", "Job") => workload(input, Workload::Job),
+        ("batch/v1", "CronJob") => workload(input, Workload::CronJob),
+        ("v1", "Namespace") => typed(input, Resource::Namespace),
+        ("v1", "ServiceAccount") => typed(input, Resource::ServiceAccount),
+        ("rbac.authorization.k8s.io/v1", "Role") => typed(input, Resource::Role),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole") => typed(input, Resource::ClusterRole),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => typed(input, Resource::RoleBinding),
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+            typed(input, Resource::ClusterRoleBinding)
+        }
+        ("networking.k8s.io/v1", "NetworkPolicy") => typed(input, Resource::NetworkPolicy),
+        ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration") => {
+            typed(input, Resource::ValidatingWebhookConfiguration)
+        }
+        ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration") => {
+            typed(input, Resource::MutatingWebhookConfiguration)
+        }
+        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding") => {
+            typed(input, Resource::ValidatingAdmissionPolicyBinding)
+        }
+        ("cilium.io/v2", "CiliumNetworkPolicy") => typed(input, Resource::CiliumNetworkPolicy),
+        ("cilium.io/v2", "CiliumClusterwideNetworkPolicy") => {
+            typed(input, Resource::CiliumClusterwideNetworkPolicy)
+        }
+        _ => return None,
+    };
+    Some(parsed)
 }
 
 /// Converts one object to its typed form and files it under `objects`,
@@ -512,82 +589,121 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
             .unwrap_or_default()
             .to_owned()
     };
-    let api_version = text_field("apiVersion");
+    let mut api_version = text_field("apiVersion");
     let kind = text_field("kind");
     let name = object
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let parsed = match (api_version.as_str(), kind.as_str()) {
-        ("v1", "Pod") => workload(object, Workload::Pod),
-        ("v1", "PodTemplate") => workload(object, Workload::PodTemplate),
-        ("v1", "ReplicationController") => workload(object, Workload::ReplicationController),
-        ("apps/v1", "Deployment") => workload(object, Workload::Deployment),
-        ("apps/v1", "StatefulSet") => workload(object, Workload::StatefulSet),
-        ("apps/v1", "DaemonSet") => workload(object, Workload::DaemonSet),
-        ("apps/v1", "ReplicaSet") => workload(object, Workload::ReplicaSet),
-        ("batch/v1", "Job") => workload(object, Workload::Job),
-        ("batch/v1", "CronJob") => workload(object, Workload::CronJob),
-        // batch/v1beta1 CronJob has the batch/v1 schema, and API servers
-        // 1.21 to 1.24 served the same objects under both versions, so old
-        // charts are still audited. Findings name the object batch/v1.
-        ("batch/v1beta1", "CronJob") => {
-            let mut object = object;
-            object["apiVersion"] = Value::from("batch/v1");
-            workload(object, Workload::CronJob)
-        }
-        ("v1", "Namespace") => typed(object, Resource::Namespace),
-        ("v1", "ServiceAccount") => typed(object, Resource::ServiceAccount),
-        ("rbac.authorization.k8s.io/v1", "Role") => typed(object, Resource::Role),
-        ("rbac.authorization.k8s.io/v1", "ClusterRole") => typed(object, Resource::ClusterRole),
-        ("rbac.authorization.k8s.io/v1", "RoleBinding") => typed(object, Resource::RoleBinding),
-        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
-            typed(object, Resource::ClusterRoleBinding)
-        }
-        ("networking.k8s.io/v1", "NetworkPolicy") => typed(object, Resource::NetworkPolicy),
-        ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration") => {
-            typed(object, Resource::ValidatingWebhookConfiguration)
-        }
-        ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration") => {
-            typed(object, Resource::MutatingWebhookConfiguration)
-        }
-        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding") => {
-            typed(object, Resource::ValidatingAdmissionPolicyBinding)
-        }
-        ("cilium.io/v2", "CiliumNetworkPolicy") => typed(object, Resource::CiliumNetworkPolicy),
-        ("cilium.io/v2", "CiliumClusterwideNetworkPolicy") => {
-            typed(object, Resource::CiliumClusterwideNetworkPolicy)
-        }
-        _ => {
-            // NOTE: retired API versions of known kinds (such as
-            // extensions/v1beta1 Deployment) land here too, since the
-            // current types do not describe them exactly.
-            let key = format!("{api_version}/{kind}");
-            *manifests.skipped.entry(key).or_default() += 1;
-            return;
-        }
+    let mut object = object;
+    // batch/v1beta1 CronJob has the batch/v1 schema, and API servers 1.21
+    // to 1.24 served the same objects under both versions, so old charts
+    // are still audited. Findings name the object batch/v1.
+    if api_version == "batch/v1beta1" && kind == "CronJob" {
+        api_version = "batch/v1".to_owned();
+        object["apiVersion"] = Value::from("batch/v1");
+    }
+    let Some(parsed) = resource_from(&api_version, &kind, Input::Value(object)) else {
+        // NOTE: retired API versions of known kinds (such as
+        // extensions/v1beta1 Deployment) land here too, since the current
+        // types do not describe them exactly.
+        let key = format!("{api_version}/{kind}");
+        *manifests.skipped.entry(key).or_default() += 1;
+        return;
     };
     match parsed {
         Ok(resource) => manifests.objects.push(Object { origin, resource }),
-        Err(error) => manifests.invalid.push(InvalidObject {
+        Err(message) => manifests.invalid.push(InvalidObject {
             origin,
             name,
             kind,
-            message: error.to_string(),
+            message,
         }),
     }
 }
 
-fn workload<T: serde::de::DeserializeOwned>(
-    object: Value,
-    wrap: impl FnOnce(Box<T>) -> Workload,
-) -> Result<Resource, serde_json::Error> {
-    T::deserialize(object).map(|o| Resource::Workload(wrap(Box::new(o))))
+/// Reads one document on the fast path: when the document's text names
+/// its `apiVersion` and `kind` on top-level lines, a known kind is
+/// deserialized straight from the YAML, without an intermediate
+/// `serde_json::Value`, and another kind is only checked for valid YAML.
+/// Returns `false` when the slow path must read the document instead
+/// (flow style, `List` kinds, retired versions, or an error whose message
+/// the slow path words better).
+fn read_document_fast(text: &str, origin: &Origin, manifests: &mut Manifests) -> bool {
+    let Some((api_version, kind)) = top_level_type(text) else {
+        return false;
+    };
+    if kind.ends_with("List") || api_version == "batch/v1beta1" {
+        return false;
+    }
+    match resource_from(api_version, kind, Input::Yaml(text)) {
+        Some(Ok(resource)) => {
+            manifests.objects.push(Object {
+                origin: origin.clone(),
+                resource,
+            });
+            true
+        }
+        Some(Err(_)) => false,
+        None => {
+            let valid = yaml_serde::from_str::<serde::de::IgnoredAny>(text).is_ok();
+            if valid {
+                let key = format!("{api_version}/{kind}");
+                *manifests.skipped.entry(key).or_default() += 1;
+            }
+            valid
+        }
+    }
 }
 
-fn typed<T: serde::de::DeserializeOwned>(
-    object: Value,
-    wrap: impl FnOnce(Box<T>) -> Resource,
-) -> Result<Resource, serde_json::Error> {
-    T::deserialize(object).map(|o| wrap(Box::new(o)))
+/// Returns the `apiVersion` and `kind` written on unindented block-style
+/// lines of a document, or `None` when either is missing, repeated or not
+/// a plain value.
+fn top_level_type(text: &str) -> Option<(&str, &str)> {
+    let mut api_version = None;
+    let mut kind = None;
+    for line in text.lines() {
+        let first = line.as_bytes().first().copied();
+        if matches!(first, Some(b'{' | b'[' | b'"' | b'\'' | b'?' | b'&' | b'!')) {
+            return None;
+        }
+        let (slot, rest) = if let Some(rest) = line.strip_prefix("apiVersion:") {
+            (&mut api_version, rest)
+        } else if let Some(rest) = line.strip_prefix("kind:") {
+            (&mut kind, rest)
+        } else {
+            continue;
+        };
+        if slot.is_some() {
+            return None;
+        }
+        *slot = Some(plain_value(rest)?);
+    }
+    Some((api_version?, kind?))
+}
+
+/// Returns a scalar written after `key:` without quotes, or with matching
+/// quotes and no escapes, dropping a trailing comment.
+fn plain_value(rest: &str) -> Option<&str> {
+    let rest = rest.trim();
+    let value = match rest.find(" #") {
+        Some(index) => rest[..index].trim_end(),
+        None => rest,
+    };
+    let value = match value.as_bytes().first() {
+        Some(b'"') | Some(b'\'') => {
+            let quote = &value[..1];
+            let inner = value.strip_prefix(quote)?.strip_suffix(quote)?;
+            if inner.contains(['"', '\'', '\\']) {
+                return None;
+            }
+            inner
+        }
+        _ => value,
+    };
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'-' | b'_'));
+    plain.then_some(value)
 }

@@ -1,6 +1,8 @@
 //! rampart's audit JSON (`rampart.audit/v1`): options, object counts,
 //! framework scores, per-control results and every finding with its origin.
 
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 use super::AuditReport;
@@ -32,7 +34,7 @@ pub(super) fn render(report: &AuditReport) -> String {
             .filter(|control| report.selected(control))
             .map(|control| control_entry(report, control))
             .collect::<Vec<_>>(),
-        "findings": report.result.findings.iter().map(finding_entry).collect::<Vec<_>>(),
+        "findings": [],
         "exceptions": {
             "accepted": report.exceptions.accepted,
             "expired": report.exceptions.expired,
@@ -42,7 +44,27 @@ pub(super) fn render(report: &AuditReport) -> String {
         "gaps": report.gaps,
         "warnings": report.warnings,
     });
-    let mut text = serde_json::to_string_pretty(&document).expect("JSON values serialize");
+    // The findings, which can number hundreds of thousands, are written
+    // straight from their structs, without a `Value` each.
+    let mut document = document;
+    let findings = FindingList(&report.result.findings);
+    let mut text = String::new();
+    let Value::Object(map) = &mut document else {
+        unreachable!("the document is an object");
+    };
+    map.remove("findings");
+    let mut out = Vec::with_capacity(256 * report.result.findings.len() + 4096);
+    let mut serializer = serde_json::Serializer::with_formatter(
+        &mut out,
+        serde_json::ser::PrettyFormatter::with_indent(b"  "),
+    );
+    Document {
+        head: map,
+        findings,
+    }
+    .serialize(&mut serializer)
+    .expect("JSON values serialize");
+    text.push_str(std::str::from_utf8(&out).expect("serde_json writes UTF-8"));
     text.push('\n');
     text
 }
@@ -91,14 +113,71 @@ fn control_entry(report: &AuditReport, control: &Control) -> Value {
     })
 }
 
-fn finding_entry(finding: &Finding) -> Value {
-    let mut entry = serde_json::to_value(finding).expect("findings serialize");
-    if let (Some(origin), Value::Object(map)) = (&finding.origin, &mut entry) {
-        let mut location = json!({"source": &*origin.source, "document": origin.document});
-        if let Some(item) = origin.item {
-            location["item"] = json!(item);
+/// The document: the small sections as a map, then the findings.
+struct Document<'a> {
+    head: &'a serde_json::Map<String, Value>,
+    findings: FindingList<'a>,
+}
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.head.len() + 1))?;
+        for (key, value) in self.head {
+            map.serialize_entry(key, value)?;
+            if key == "controls" {
+                map.serialize_entry("findings", &self.findings)?;
+            }
         }
-        map.insert("location".to_owned(), location);
+        map.end()
     }
-    entry
+}
+
+struct FindingList<'a>(&'a [Finding]);
+
+impl Serialize for FindingList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(FindingEntry))
+    }
+}
+
+/// One finding with its location, in the order the schema lists them.
+struct FindingEntry<'a>(&'a Finding);
+
+impl Serialize for FindingEntry<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let finding = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("control", finding.control.id)?;
+        map.serialize_entry("severity", &finding.severity)?;
+        map.serialize_entry("resource", &finding.resource)?;
+        if let Some(container) = &finding.container {
+            map.serialize_entry("container", container)?;
+        }
+        if let Some(field) = &finding.field {
+            map.serialize_entry("field", field)?;
+        }
+        map.serialize_entry("message", &finding.message)?;
+        if let Some(exception) = &finding.exception {
+            map.serialize_entry("exception", exception)?;
+        }
+        if let Some(origin) = &finding.origin {
+            map.serialize_entry("location", &Location(origin))?;
+        }
+        map.end()
+    }
+}
+
+struct Location<'a>(&'a rampart_posture::Origin);
+
+impl Serialize for Location<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let origin = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("source", &*origin.source)?;
+        map.serialize_entry("document", &origin.document)?;
+        if let Some(item) = origin.item {
+            map.serialize_entry("item", &item)?;
+        }
+        map.end()
+    }
 }

@@ -66,7 +66,7 @@ impl AuditReport {
         exceptions: Applied,
     ) -> AuditReport {
         let controls = result.control_results();
-        let scores = result.scores(&frameworks);
+        let scores = AuditResult::scores(&controls, &frameworks);
         AuditReport {
             created,
             sources,

@@ -10,7 +10,7 @@
 
 mod policy;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::audit::Context;
 use crate::control::{Category, Control, Severity};
@@ -156,11 +156,53 @@ fn network_workloads(objects: &[Object]) -> Vec<NetworkWorkload<'_>> {
 pub(crate) fn check(context: &Context<'_>, sink: &mut Sink) {
     let policies = policy::policies(context.objects);
     let workloads = network_workloads(context.objects);
+    let index = PolicyIndex::new(&policies);
 
-    check_namespaces(context, &policies, &workloads, sink);
-    check_workloads(&policies, &workloads, sink);
+    check_namespaces(context, &index, &workloads, sink);
+    check_workloads(&index, &workloads, sink);
     check_allow_all(&policies, sink);
     check_dangling(context, &policies, &workloads, sink);
+}
+
+/// The policies that can apply in each namespace: its own and the
+/// cluster-wide ones, so that checks per workload or namespace do not scan
+/// every policy of the cluster.
+struct PolicyIndex<'p, 'a> {
+    by_namespace: HashMap<&'a str, Vec<&'p Policy<'a>>>,
+    cluster_wide: Vec<&'p Policy<'a>>,
+}
+
+impl<'p, 'a> PolicyIndex<'p, 'a> {
+    fn new(policies: &'p [Policy<'a>]) -> Self {
+        let mut index = PolicyIndex {
+            by_namespace: HashMap::new(),
+            cluster_wide: Vec::new(),
+        };
+        for policy in policies {
+            match policy.scope {
+                policy::Scope::Namespace(namespace) => {
+                    index
+                        .by_namespace
+                        .entry(namespace)
+                        .or_default()
+                        .push(policy);
+                }
+                policy::Scope::Cluster => index.cluster_wide.push(policy),
+            }
+        }
+        index
+    }
+
+    /// Returns the policies that may apply in `namespace`, in input order
+    /// within each group.
+    fn covering(&self, namespace: &str) -> impl Iterator<Item = &'p Policy<'a>> + '_ {
+        let own = self
+            .by_namespace
+            .get(namespace)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        own.iter().chain(self.cluster_wide.iter()).copied()
+    }
 }
 
 /// Reports each namespace that has pod-network workloads and no default
@@ -168,7 +210,7 @@ pub(crate) fn check(context: &Context<'_>, sink: &mut Sink) {
 /// input has one.
 fn check_namespaces(
     context: &Context<'_>,
-    policies: &[Policy<'_>],
+    index: &PolicyIndex<'_, '_>,
     workloads: &[NetworkWorkload<'_>],
     sink: &mut Sink,
 ) {
@@ -189,14 +231,14 @@ fn check_namespaces(
             (&NO_DEFAULT_DENY_EGRESS, Direction::Egress),
         ] {
             sink.evaluated(control);
-            if policies
-                .iter()
+            if index
+                .covering(namespace)
                 .any(|p| p.default_denies(namespace, direction))
             {
                 continue;
             }
-            let in_namespace = policies
-                .iter()
+            let in_namespace = index
+                .covering(namespace)
                 .filter(|p| p.covers_namespace(namespace))
                 .count();
             let message = format!(
@@ -239,11 +281,18 @@ fn namespace_finding(control: &'static Control, object: &Object, message: String
     }
 }
 
-fn check_workloads(policies: &[Policy<'_>], workloads: &[NetworkWorkload<'_>], sink: &mut Sink) {
+fn check_workloads(
+    index: &PolicyIndex<'_, '_>,
+    workloads: &[NetworkWorkload<'_>],
+    sink: &mut Sink,
+) {
     for workload in workloads.iter().filter(|w| !w.host_network) {
         sink.evaluated(&NOT_SELECTED);
         let identity = workload.identity();
-        if policies.iter().any(|policy| policy.isolates(&identity)) {
+        if index
+            .covering(workload.namespace)
+            .any(|policy| policy.isolates(&identity))
+        {
             continue;
         }
         let labels = if workload.labels.is_empty() {
@@ -308,14 +357,23 @@ fn check_dangling(
     workloads: &[NetworkWorkload<'_>],
     sink: &mut Sink,
 ) {
+    let mut by_namespace: HashMap<&str, Vec<&NetworkWorkload<'_>>> = HashMap::new();
+    for workload in workloads {
+        by_namespace
+            .entry(workload.namespace)
+            .or_default()
+            .push(workload);
+    }
     for policy in policies {
         if !policy.has_only_narrow_selectors() {
             continue;
         }
-        let candidates: Vec<&NetworkWorkload<'_>> = workloads
-            .iter()
-            .filter(|w| policy.covers_namespace(w.namespace))
-            .collect();
+        let candidates: Vec<&NetworkWorkload<'_>> = match policy.scope {
+            policy::Scope::Namespace(namespace) => {
+                by_namespace.get(namespace).cloned().unwrap_or_default()
+            }
+            policy::Scope::Cluster => workloads.iter().collect(),
+        };
         if !context.options.whole_cluster && candidates.is_empty() {
             continue;
         }
