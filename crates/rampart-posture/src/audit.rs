@@ -37,6 +37,12 @@ pub struct Context<'a> {
 pub struct AuditResult {
     pub findings: Vec<Finding>,
     pub evaluated: BTreeMap<&'static str, u64>,
+    /// The part of `evaluated` whose namespace is known, by namespace
+    /// (`None` for cluster-scoped objects and subjects), then by control.
+    /// Per-object controls are all counted here.
+    // NOTE: controls that relate objects (RBAC, NetworkPolicy, admission)
+    // count here only where they call `Sink::evaluated_in`.
+    pub evaluated_by_namespace: BTreeMap<Option<String>, BTreeMap<&'static str, u64>>,
 }
 
 /// Runs every control over `objects`.
@@ -45,7 +51,9 @@ pub fn audit(objects: &[Object], options: &AuditOptions) -> AuditResult {
     let mut sink = objects
         .par_iter()
         .fold(Sink::default, |mut sink, object| {
-            check_object(object, options, &service_accounts, &mut sink);
+            let mut own = Sink::default();
+            check_object(object, options, &service_accounts, &mut own);
+            sink.merge_object(own, effective_namespace(object));
             sink
         })
         .reduce(Sink::default, |mut left, right| {
@@ -69,6 +77,7 @@ pub fn audit(objects: &[Object], options: &AuditOptions) -> AuditResult {
     AuditResult {
         findings,
         evaluated: sink.evaluated,
+        evaluated_by_namespace: sink.evaluated_by_namespace,
     }
 }
 

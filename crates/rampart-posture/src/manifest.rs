@@ -147,7 +147,8 @@ fn template_view<'a>(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
     pub source: Arc<str>,
-    /// 1-based position of the YAML document in the stream.
+    /// 1-based position of the YAML document in the stream, counting only
+    /// documents that are not empty or null (serde-saphyr skips those).
     pub document: usize,
     /// 0-based index in the `items` of a `List` document.
     pub item: Option<usize>,
