@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::AuditReport;
-use rampart_posture::{Control, Finding, catalogue};
+use rampart_posture::{Control, Finding, TextPosition, catalogue};
 
 pub(super) fn render(report: &AuditReport) -> String {
     let document = json!({
@@ -32,7 +32,10 @@ pub(super) fn render(report: &AuditReport) -> String {
             .filter(|control| report.selected(control))
             .map(|control| control_entry(report, control))
             .collect::<Vec<_>>(),
-        "findings": report.result.findings.iter().map(finding_entry).collect::<Vec<_>>(),
+        "findings": report
+            .located_findings()
+            .map(|(finding, position)| finding_entry(finding, position))
+            .collect::<Vec<_>>(),
         "exceptions": {
             "accepted": report.exceptions.accepted,
             "expired": report.exceptions.expired,
@@ -91,12 +94,18 @@ fn control_entry(report: &AuditReport, control: &Control) -> Value {
     })
 }
 
-fn finding_entry(finding: &Finding) -> Value {
+/// Returns a finding as JSON, with its `location`: source, document, List
+/// item, and the 1-based line and column of its field when known.
+fn finding_entry(finding: &Finding, position: Option<TextPosition>) -> Value {
     let mut entry = serde_json::to_value(finding).expect("findings serialize");
     if let (Some(origin), Value::Object(map)) = (&finding.origin, &mut entry) {
         let mut location = json!({"source": &*origin.source, "document": origin.document});
         if let Some(item) = origin.item {
             location["item"] = json!(item);
+        }
+        if let Some(position) = position {
+            location["line"] = json!(position.line);
+            location["column"] = json!(position.column);
         }
         map.insert("location".to_owned(), location);
     }
