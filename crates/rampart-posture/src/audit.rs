@@ -39,6 +39,12 @@ pub struct AuditResult {
     pub evaluated: BTreeMap<&'static str, u64>,
     /// Objects that could not be checked completely, in input order.
     pub warnings: Vec<Warning>,
+    /// The part of `evaluated` whose namespace is known, by namespace
+    /// (`None` for cluster-scoped objects and subjects), then by control.
+    /// Per-object controls are all counted here.
+    // NOTE: controls that relate objects (RBAC, NetworkPolicy, admission)
+    // count here only where they call `Sink::evaluated_in`.
+    pub evaluated_by_namespace: BTreeMap<Option<String>, BTreeMap<&'static str, u64>>,
 }
 
 /// Runs every control over `objects`.
@@ -47,7 +53,9 @@ pub fn audit(objects: &[Object], options: &AuditOptions) -> AuditResult {
     let mut sink = objects
         .par_iter()
         .fold(Sink::default, |mut sink, object| {
-            check_object(object, options, &service_accounts, &mut sink);
+            let mut own = Sink::default();
+            check_object(object, options, &service_accounts, &mut own);
+            sink.merge_object(own, effective_namespace(object));
             sink
         })
         .reduce(Sink::default, |mut left, right| {
@@ -73,6 +81,7 @@ pub fn audit(objects: &[Object], options: &AuditOptions) -> AuditResult {
         findings,
         evaluated: sink.evaluated,
         warnings: sink.warnings,
+        evaluated_by_namespace: sink.evaluated_by_namespace,
     }
 }
 

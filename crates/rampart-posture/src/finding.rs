@@ -112,12 +112,27 @@ pub struct Sink {
     /// Objects (or RBAC subjects, or namespaces) each control evaluated.
     pub evaluated: BTreeMap<&'static str, u64>,
     pub warnings: Vec<Warning>,
+    /// The part of `evaluated` whose namespace is known, by namespace
+    /// (`None` for cluster-scoped objects and subjects), then by control.
+    pub evaluated_by_namespace: BTreeMap<Option<String>, BTreeMap<&'static str, u64>>,
 }
 
 impl Sink {
     /// Counts one object evaluated by `control`.
     pub fn evaluated(&mut self, control: &'static Control) {
         *self.evaluated.entry(control.id).or_default() += 1;
+    }
+
+    /// Counts one object of `namespace` (`None` when cluster-scoped)
+    /// evaluated by `control`, for the per-namespace pass counts.
+    pub fn evaluated_in(&mut self, control: &'static Control, namespace: Option<&str>) {
+        self.evaluated(control);
+        *self
+            .evaluated_by_namespace
+            .entry(namespace.map(str::to_owned))
+            .or_default()
+            .entry(control.id)
+            .or_default() += 1;
     }
 
     pub fn push(&mut self, finding: Finding) {
@@ -164,6 +179,27 @@ impl Sink {
         self.warnings.extend(other.warnings);
         for (control, count) in other.evaluated {
             *self.evaluated.entry(control).or_default() += count;
+        }
+        for (namespace, counts) in other.evaluated_by_namespace {
+            let target = self.evaluated_by_namespace.entry(namespace).or_default();
+            for (control, count) in counts {
+                *target.entry(control).or_default() += count;
+            }
+        }
+    }
+
+    /// Moves the findings and counts of `other`, which evaluated one
+    /// object of `namespace`, into this sink, with every count attributed
+    /// to that namespace.
+    pub fn merge_object(&mut self, other: Sink, namespace: Option<&str>) {
+        self.findings.extend(other.findings);
+        let target = self
+            .evaluated_by_namespace
+            .entry(namespace.map(str::to_owned))
+            .or_default();
+        for (control, count) in other.evaluated {
+            *self.evaluated.entry(control).or_default() += count;
+            *target.entry(control).or_default() += count;
         }
     }
 }

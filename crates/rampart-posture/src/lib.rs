@@ -16,6 +16,7 @@ mod controls;
 mod exceptions;
 mod finding;
 mod level;
+mod locate;
 mod manifest;
 mod pod;
 mod rbac;
@@ -28,6 +29,7 @@ pub use control::{Category, Control, Framework, PssLevel, Severity, catalogue, c
 pub use exceptions::{Applied, Exception, Exceptions, ExceptionsError};
 pub use finding::{Finding, ResourceRef, Sink, Warning, effective_namespace};
 pub use level::{LATEST_KNOWN_MINOR, Level, ParseError, PolicyVersion};
+pub use locate::{FieldQuery, TextPosition, locate_field, locate_fields, locate_findings};
 pub use manifest::{
     InvalidObject, MAX_MANIFEST_BYTES, MAX_OBJECTS, ManifestError, Manifests, Object, Origin,
     Resource, Workload, parse_manifests, read_object,

@@ -148,7 +148,8 @@ fn template_view<'a>(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
     pub source: Arc<str>,
-    /// 1-based position of the YAML document in the stream.
+    /// 1-based position of the YAML document in the stream, counting only
+    /// documents that are not empty or null (serde-saphyr skips those).
     pub document: usize,
     /// 0-based index in the `items` of a `List` document.
     pub item: Option<usize>,
@@ -388,24 +389,28 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
 }
 
 /// One YAML document of a stream.
-struct DocumentText<'a> {
-    /// 1-based number of the document in the stream, counted as a YAML
-    /// parser counts them.
-    number: usize,
+pub(crate) struct DocumentText<'a> {
+    /// 1-based number of the document in the stream: explicit documents
+    /// (after `---`) count even when empty.
+    pub number: usize,
     /// 1-based line on which the document's text starts.
-    first_line: usize,
-    text: &'a str,
+    pub first_line: usize,
+    /// Characters before the document's text on its first line (the
+    /// `---` marker when the document starts on the marker's line).
+    pub first_column_offset: usize,
+    pub text: &'a str,
 }
 
 /// Splits a YAML stream at its document markers (`---` and `...` at the
 /// start of a line, which YAML 1.2 reserves for them even inside scalars).
 /// Text before the first `---` is a document only if it has content other
 /// than comments and directives.
-fn split_documents(text: &str) -> Vec<DocumentText<'_>> {
+pub(crate) fn split_documents(text: &str) -> Vec<DocumentText<'_>> {
     let mut documents = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1usize;
     let mut explicit = false;
+    let mut column_offset = 0usize;
     let mut offset = 0usize;
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let bare = line.trim_end_matches(['\n', '\r']);
@@ -422,6 +427,7 @@ fn split_documents(text: &str) -> Vec<DocumentText<'_>> {
                 documents.push(DocumentText {
                     number: documents.len() + 1,
                     first_line: start_line,
+                    first_column_offset: column_offset,
                     text: body,
                 });
             }
@@ -434,6 +440,7 @@ fn split_documents(text: &str) -> Vec<DocumentText<'_>> {
             } else {
                 index + 2
             };
+            column_offset = if starts_document { 3 } else { 0 };
             explicit = starts_document;
         }
         offset += line.len();
@@ -443,6 +450,7 @@ fn split_documents(text: &str) -> Vec<DocumentText<'_>> {
         documents.push(DocumentText {
             number: documents.len() + 1,
             first_line: start_line,
+            first_column_offset: column_offset,
             text: body,
         });
     }

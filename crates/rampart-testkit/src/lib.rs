@@ -1,11 +1,13 @@
 //! Builds real-format test images (OCI layouts, OCI and docker archives)
 //! inside a temporary directory, so the tests need no fixture files, and
 //! runs the loopback servers that pull tests talk to: a file server, a real
-//! OCI registry and a fault-injecting proxy.
+//! OCI registry and a fault-injecting proxy. [`xml`] reads JUnit reports
+//! back strictly.
 
 pub mod http;
 pub mod proxy;
 pub mod registry;
+pub mod xml;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,12 @@
-//! Reading manifests from files, directories (recursively) and stdin.
+//! Reading manifests from files, directories (recursively) and stdin, and
+//! reading them again at report time for the line numbers of findings.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rampart_posture::{MAX_MANIFEST_BYTES, Manifests, parse_manifests};
 use rampart_report::audit::InputError;
@@ -22,6 +27,76 @@ const MAX_FILES: usize = 100_000;
 pub struct Loaded {
     pub manifests: Manifests,
     pub errors: Vec<InputError>,
+    pub texts: SourceTexts,
+}
+
+/// The inputs' texts for report time: stdin's text itself, because stdin
+/// cannot be read twice, and a fingerprint of each file, so that positions
+/// are never taken from a file that changed after it was audited.
+#[derive(Default)]
+pub struct SourceTexts {
+    stdin: Option<String>,
+    files: HashMap<String, Fingerprint>,
+    /// Files whose text differed when read again.
+    changed: Mutex<Vec<String>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    length: usize,
+    hash: u64,
+}
+
+impl Fingerprint {
+    fn of(text: &str) -> Fingerprint {
+        let mut hasher = DefaultHasher::new();
+        text.hash(&mut hasher);
+        Fingerprint {
+            length: text.len(),
+            hash: hasher.finish(),
+        }
+    }
+}
+
+impl SourceTexts {
+    /// Returns the text `source` was parsed from, reading a file again.
+    /// Returns `None` for an unknown source, and for a file that can no
+    /// longer be read or whose text changed, which [`Self::changed`] then
+    /// lists.
+    pub fn text_of(&self, source: &str) -> Option<Cow<'_, str>> {
+        if source == "-" {
+            return self.stdin.as_deref().map(Cow::Borrowed);
+        }
+        let expected = self.files.get(source)?;
+        let text = read_bounded(Path::new(source))
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .filter(|text| Fingerprint::of(text) == *expected);
+        if text.is_none() {
+            self.changed
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(source.to_owned());
+        }
+        text.map(Cow::Owned)
+    }
+
+    /// Returns the files that changed or vanished between the audit and
+    /// [`Self::text_of`], sorted.
+    pub fn changed(self) -> Vec<String> {
+        let mut changed = self
+            .changed
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        changed.sort();
+        changed
+    }
+}
+
+/// The part of one input kept for report time.
+enum KeptText {
+    Stdin(String),
+    File(String, Fingerprint),
 }
 
 /// Reads every path (`-` is stdin): files as given, directories recursively.
@@ -48,11 +123,19 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Loaded> {
         );
     }
 
-    let results: Vec<Result<Manifests, InputError>> =
+    let results: Vec<Result<(Manifests, KeptText), InputError>> =
         files.par_iter().map(|file| read_file(file)).collect();
     for result in results {
         match result {
-            Ok(manifests) => loaded.manifests.extend(manifests),
+            Ok((manifests, kept)) => {
+                loaded.manifests.extend(manifests);
+                match kept {
+                    KeptText::Stdin(text) => loaded.texts.stdin = Some(text),
+                    KeptText::File(source, fingerprint) => {
+                        loaded.texts.files.insert(source, fingerprint);
+                    }
+                }
+            }
             Err(error) => loaded.errors.push(error),
         }
     }
@@ -119,7 +202,7 @@ fn has_manifest_extension(path: &Path) -> bool {
         })
 }
 
-fn read_file(path: &Path) -> Result<Manifests, InputError> {
+fn read_file(path: &Path) -> Result<(Manifests, KeptText), InputError> {
     let source = if path.as_os_str() == "-" {
         "-".to_owned()
     } else {
@@ -140,8 +223,16 @@ fn read_file(path: &Path) -> Result<Manifests, InputError> {
             ),
         )
     })?;
-    parse_manifests(&text, &source)
-        .map_err(|manifest_error| error(None, strip_source(&manifest_error.to_string(), &source)))
+    let manifests = parse_manifests(&text, &source).map_err(|manifest_error| {
+        error(None, strip_source(&manifest_error.to_string(), &source))
+    })?;
+    let kept = if source == "-" {
+        KeptText::Stdin(text)
+    } else {
+        let fingerprint = Fingerprint::of(&text);
+        KeptText::File(source, fingerprint)
+    };
+    Ok((manifests, kept))
 }
 
 /// Reads at most one byte over the manifest limit, so a huge file fails
@@ -169,4 +260,49 @@ fn strip_source(message: &str, source: &str) -> String {
         .and_then(|rest| rest.strip_prefix(": "))
         .unwrap_or(message)
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: c, image: x}]\n";
+
+    #[test]
+    fn unchanged_file_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pod.yaml");
+        std::fs::write(&path, POD).unwrap();
+        let loaded = load(std::slice::from_ref(&path)).unwrap();
+        let source = path.display().to_string();
+        assert_eq!(loaded.texts.text_of(&source).as_deref(), Some(POD));
+        assert_eq!(loaded.texts.text_of("other.yaml"), None);
+        assert!(loaded.texts.changed().is_empty());
+    }
+
+    #[test]
+    fn changed_file_not_located_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pod.yaml");
+        std::fs::write(&path, POD).unwrap();
+        let loaded = load(std::slice::from_ref(&path)).unwrap();
+        std::fs::write(&path, POD.replace("hostPID", "hostIPC")).unwrap();
+
+        let source = path.display().to_string();
+        assert_eq!(loaded.texts.text_of(&source), None);
+        assert_eq!(loaded.texts.changed(), vec![source]);
+    }
+
+    #[test]
+    fn removed_file_not_located_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pod.yaml");
+        std::fs::write(&path, POD).unwrap();
+        let loaded = load(std::slice::from_ref(&path)).unwrap();
+        std::fs::remove_file(&path).unwrap();
+
+        let source = path.display().to_string();
+        assert_eq!(loaded.texts.text_of(&source), None);
+        assert_eq!(loaded.texts.changed(), vec![source]);
+    }
 }

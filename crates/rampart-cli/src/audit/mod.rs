@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use rampart_posture::{
     AuditOptions, Exceptions, Framework, Grant, Manifests, PolicyVersion, Query, RbacGraph, Scope,
-    Severity, audit, catalogue,
+    Severity, audit, catalogue, locate_findings,
 };
 use rampart_report::audit::{AuditFormat, AuditReport, render_audit};
 
@@ -194,6 +194,15 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<ScanOutcome> {
         result,
         applied,
     );
+    if let Some(texts) = loaded.texts {
+        let positions = locate_findings(&report.result.findings, |source| texts.text_of(source));
+        report.set_positions(positions);
+        for source in texts.changed() {
+            report.warnings.push(format!(
+                "{source} changed or vanished during the audit; its findings have no line numbers"
+            ));
+        }
+    }
     report.errors = loaded.errors;
     report.gaps = loaded.gaps;
     report.warnings.extend(
@@ -260,6 +269,9 @@ struct LoadedObjects {
     manifests: Manifests,
     errors: Vec<rampart_report::audit::InputError>,
     gaps: Vec<String>,
+    /// The manifest texts, for the line numbers of findings; `None` for a
+    /// cluster.
+    texts: Option<input::SourceTexts>,
 }
 
 fn load_objects(
@@ -277,6 +289,7 @@ fn load_objects(
             manifests: listed.manifests,
             errors: listed.errors,
             gaps: listed.gaps,
+            texts: None,
         };
         return Ok((loaded, sources, true));
     }
@@ -292,6 +305,7 @@ fn load_objects(
         manifests: loaded.manifests,
         errors: loaded.errors,
         gaps: Vec::new(),
+        texts: Some(loaded.texts),
     };
     Ok((loaded, sources, false))
 }

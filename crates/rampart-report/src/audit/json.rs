@@ -6,7 +6,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 use super::AuditReport;
-use rampart_posture::{Control, Finding, catalogue};
+use rampart_posture::{Control, Finding, TextPosition, catalogue};
 
 pub(super) fn render(report: &AuditReport) -> String {
     let document = json!({
@@ -47,7 +47,7 @@ pub(super) fn render(report: &AuditReport) -> String {
     // The findings, which can number hundreds of thousands, are written
     // straight from their structs, without a `Value` each.
     let mut document = document;
-    let findings = FindingList(&report.result.findings);
+    let findings = FindingList(report);
     let mut text = String::new();
     let Value::Object(map) = &mut document else {
         unreachable!("the document is an object");
@@ -132,16 +132,20 @@ impl Serialize for Document<'_> {
     }
 }
 
-struct FindingList<'a>(&'a [Finding]);
+struct FindingList<'a>(&'a AuditReport);
 
 impl Serialize for FindingList<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(FindingEntry))
+        serializer.collect_seq(
+            self.0
+                .located_findings()
+                .map(|(finding, position)| FindingEntry(finding, position)),
+        )
     }
 }
 
 /// One finding with its location, in the order the schema lists them.
-struct FindingEntry<'a>(&'a Finding);
+struct FindingEntry<'a>(&'a Finding, Option<TextPosition>);
 
 impl Serialize for FindingEntry<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -161,13 +165,15 @@ impl Serialize for FindingEntry<'_> {
             map.serialize_entry("exception", exception)?;
         }
         if let Some(origin) = &finding.origin {
-            map.serialize_entry("location", &Location(origin))?;
+            map.serialize_entry("location", &Location(origin, self.1))?;
         }
         map.end()
     }
 }
 
-struct Location<'a>(&'a rampart_posture::Origin);
+/// Source, document, List item, and the 1-based line and column of the
+/// finding's field when known.
+struct Location<'a>(&'a rampart_posture::Origin, Option<TextPosition>);
 
 impl Serialize for Location<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -177,6 +183,10 @@ impl Serialize for Location<'_> {
         map.serialize_entry("document", &origin.document)?;
         if let Some(item) = origin.item {
             map.serialize_entry("item", &item)?;
+        }
+        if let Some(position) = self.1 {
+            map.serialize_entry("line", &position.line)?;
+            map.serialize_entry("column", &position.column)?;
         }
         map.end()
     }

@@ -2,7 +2,11 @@
 //! (`rampart.audit/v1`), SARIF 2.1.0, JUnit XML and Kubernetes PolicyReport.
 
 mod json;
+mod junit;
+mod policyreport;
+mod sarif;
 mod table;
+mod yaml;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,7 +14,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use rampart_posture::{
-    Applied, AuditResult, ControlResult, Framework, FrameworkScore, PolicyVersion,
+    Applied, AuditResult, ControlResult, Finding, Framework, FrameworkScore, PolicyVersion,
+    TextPosition,
 };
 use serde::Serialize;
 
@@ -45,6 +50,9 @@ pub struct AuditReport {
     pub gaps: Vec<String>,
     pub warnings: Vec<String>,
     pub result: AuditResult,
+    /// Line and column of each finding's field, in the order of
+    /// `result.findings`; empty until [`AuditReport::set_positions`].
+    positions: Vec<Option<TextPosition>>,
     pub controls: BTreeMap<&'static str, ControlResult>,
     pub scores: Vec<FrameworkScore>,
     pub exceptions: Applied,
@@ -79,10 +87,43 @@ impl AuditReport {
             gaps: Vec::new(),
             warnings: Vec::new(),
             result,
+            positions: Vec::new(),
             controls,
             scores,
             exceptions,
         }
+    }
+
+    /// Sets the position of each finding's field, one entry per finding
+    /// in the order of `result.findings`, as
+    /// [`rampart_posture::locate_findings`] returns them.
+    ///
+    /// # Panics
+    ///
+    /// When the number of positions differs from the number of findings.
+    pub fn set_positions(&mut self, positions: Vec<Option<TextPosition>>) {
+        assert_eq!(
+            positions.len(),
+            self.result.findings.len(),
+            "one position per finding"
+        );
+        self.positions = positions;
+    }
+
+    /// Returns the position of the field of the finding at `index`.
+    pub fn position(&self, index: usize) -> Option<TextPosition> {
+        self.positions.get(index).copied().flatten()
+    }
+
+    /// Returns each finding with its position, in report order.
+    pub(crate) fn located_findings(
+        &self,
+    ) -> impl Iterator<Item = (&Finding, Option<TextPosition>)> {
+        self.result
+            .findings
+            .iter()
+            .enumerate()
+            .map(|(index, finding)| (finding, self.position(index)))
     }
 
     /// Returns whether `control` is in one of the selected frameworks.
@@ -97,29 +138,57 @@ impl AuditReport {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuditFormat {
     Table,
+    /// rampart's JSON, `rampart.audit/v1`.
     Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// Kubernetes `wgpolicyk8s.io/v1alpha2` PolicyReport and
+    /// ClusterPolicyReport objects as a YAML stream.
+    PolicyReport,
+}
+
+impl AuditFormat {
+    pub const ALL: [AuditFormat; 5] = [
+        AuditFormat::Table,
+        AuditFormat::Json,
+        AuditFormat::Sarif,
+        AuditFormat::Junit,
+        AuditFormat::PolicyReport,
+    ];
+
+    /// Returns the name that `--output` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuditFormat::Table => "table",
+            AuditFormat::Json => "json",
+            AuditFormat::Sarif => "sarif",
+            AuditFormat::Junit => "junit",
+            AuditFormat::PolicyReport => "policyreport",
+        }
+    }
 }
 
 impl FromStr for AuditFormat {
     type Err = String;
 
+    /// Parses a format name. Matching ignores ASCII case.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "table" => Ok(AuditFormat::Table),
-            "json" => Ok(AuditFormat::Json),
-            _ => Err(format!(
-                "unknown output format {text:?}; expected table, json, sarif, junit or policyreport"
-            )),
-        }
+        AuditFormat::ALL
+            .into_iter()
+            .find(|format| format.name().eq_ignore_ascii_case(text))
+            .ok_or_else(|| {
+                format!(
+                    "unknown output format {text:?}; expected table, json, sarif, junit or policyreport"
+                )
+            })
     }
 }
 
 impl fmt::Display for AuditFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AuditFormat::Table => "table",
-            AuditFormat::Json => "json",
-        })
+        f.write_str(self.name())
     }
 }
 
@@ -128,5 +197,37 @@ pub fn render_audit(report: &AuditReport, format: AuditFormat, color: bool) -> S
     match format {
         AuditFormat::Table => table::render(report, color),
         AuditFormat::Json => json::render(report),
+        AuditFormat::Sarif => sarif::render(report),
+        AuditFormat::Junit => junit::render(report),
+        AuditFormat::PolicyReport => policyreport::render(report),
+    }
+}
+
+/// Returns `source:line`, or the source alone when the line is unknown.
+fn place(source: &str, position: Option<TextPosition>) -> String {
+    match position {
+        Some(position) => format!("{source}:{}", position.line),
+        None => source.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_names_round_trip() {
+        for format in AuditFormat::ALL {
+            assert_eq!(format.name().parse::<AuditFormat>(), Ok(format));
+            assert_eq!(format.to_string(), format.name());
+        }
+        assert_eq!("SARIF".parse::<AuditFormat>(), Ok(AuditFormat::Sarif));
+    }
+
+    #[test]
+    fn unknown_format_rejected() {
+        let error = "xml".parse::<AuditFormat>().unwrap_err();
+        assert!(error.contains("\"xml\""), "{error}");
+        assert!(error.contains("policyreport"), "{error}");
     }
 }

@@ -3,9 +3,9 @@
 //! Every text from the input passes through [`printable`].
 
 use comfy_table::{Attribute, Cell, Color, Table, presets};
-use rampart_posture::{Finding, Severity};
+use rampart_posture::{Finding, Severity, TextPosition};
 
-use super::AuditReport;
+use super::{AuditReport, place};
 use crate::table::printable;
 
 pub(super) fn render(report: &AuditReport, color: bool) -> String {
@@ -35,11 +35,9 @@ pub(super) fn render(report: &AuditReport, color: bool) -> String {
     out.push_str(&scores_table(report));
     out.push('\n');
 
-    let active: Vec<&Finding> = report
-        .result
-        .findings
-        .iter()
-        .filter(|finding| !finding.is_excepted())
+    let active: Vec<(&Finding, Option<TextPosition>)> = report
+        .located_findings()
+        .filter(|(finding, _)| !finding.is_excepted())
         .collect();
     if active.is_empty() {
         out.push_str("No findings.\n");
@@ -90,12 +88,19 @@ fn scores_table(report: &AuditReport) -> String {
     table.trim_fmt() + "\n"
 }
 
-fn findings_table(active: &[&Finding], color: bool) -> String {
+fn findings_table(active: &[(&Finding, Option<TextPosition>)], color: bool) -> String {
     let mut table = plain_table();
     if color {
         table.enforce_styling();
     }
-    let header = ["SEVERITY", "CONTROL", "RESOURCE", "CONTAINER", "MESSAGE"];
+    let header = [
+        "SEVERITY",
+        "CONTROL",
+        "RESOURCE",
+        "CONTAINER",
+        "LOCATION",
+        "MESSAGE",
+    ];
     table.set_header(header.iter().map(|title| {
         let cell = Cell::new(title);
         if color {
@@ -104,7 +109,12 @@ fn findings_table(active: &[&Finding], color: bool) -> String {
             cell
         }
     }));
-    for finding in active {
+    for (finding, position) in active {
+        let location = finding
+            .origin
+            .as_ref()
+            .map(|origin| place(&origin.source, *position))
+            .unwrap_or_default();
         table.add_row(vec![
             severity_cell(finding.severity, color),
             Cell::new(finding.control.id),
@@ -116,6 +126,7 @@ fn findings_table(active: &[&Finding], color: bool) -> String {
                     .map(printable)
                     .unwrap_or_default(),
             ),
+            Cell::new(printable(&location)),
             Cell::new(printable(&finding.message)),
         ]);
     }
@@ -123,8 +134,13 @@ fn findings_table(active: &[&Finding], color: bool) -> String {
     table.trim_fmt() + "\n"
 }
 
-fn summary_line(report: &AuditReport, active: &[&Finding]) -> String {
-    let count = |severity: Severity| active.iter().filter(|f| f.severity == severity).count();
+fn summary_line(report: &AuditReport, active: &[(&Finding, Option<TextPosition>)]) -> String {
+    let count = |severity: Severity| {
+        active
+            .iter()
+            .filter(|(f, _)| f.severity == severity)
+            .count()
+    };
     let excepted = report.result.findings.len() - active.len();
     format!(
         "{} findings: {} critical, {} high, {} medium, {} low; {excepted} accepted by exceptions\n",
