@@ -364,7 +364,7 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
         };
         let (items, listed) = match document {
             Value::Object(mut map) if is_list(&map) => match map.remove("items") {
-                Some(Value::Array(items)) => (items, true),
+                Some(Value::Array(items)) => (with_list_type(&map, items), true),
                 _ => (Vec::new(), true),
             },
             Value::Null => continue,
@@ -504,6 +504,32 @@ fn yaml_error(error: &yaml_serde::Error, first_line: usize) -> (usize, String) {
         }
     }
     (line, text)
+}
+
+/// Gives each item of a typed list (such as a `PodList`, as an API server
+/// returns it) the `apiVersion` and `kind` it lacks there: the list's
+/// version and its kind without `List`. A plain `List` names no kind, so
+/// its items must name their own.
+fn with_list_type(list: &serde_json::Map<String, Value>, mut items: Vec<Value>) -> Vec<Value> {
+    let kind = list.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let Some(item_kind) = kind.strip_suffix("List").filter(|kind| !kind.is_empty()) else {
+        return items;
+    };
+    let api_version = list.get("apiVersion").cloned();
+    for item in &mut items {
+        let Value::Object(fields) = item else {
+            continue;
+        };
+        if !fields.contains_key("kind") {
+            fields.insert("kind".to_owned(), Value::from(item_kind));
+        }
+        if let Some(api_version) = &api_version
+            && !fields.contains_key("apiVersion")
+        {
+            fields.insert("apiVersion".to_owned(), api_version.clone());
+        }
+    }
+    items
 }
 
 fn is_list(map: &serde_json::Map<String, Value>) -> bool {

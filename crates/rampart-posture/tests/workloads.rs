@@ -356,3 +356,20 @@ fn thousands_of_documents_accepted() {
     let manifests = parse_manifests(&text, "many.yaml").unwrap();
     assert_eq!(manifests.workloads().len(), 5000);
 }
+
+#[test]
+fn typed_list_items_take_the_list_type() {
+    // API servers leave apiVersion and kind out of list items.
+    let text = r#"{"apiVersion": "apps/v1", "kind": "DeploymentList", "metadata": {"resourceVersion": "7"},
+        "items": [{"metadata": {"name": "web", "namespace": "prod"},
+                   "spec": {"selector": {"matchLabels": {"app": "web"}},
+                            "template": {"metadata": {"labels": {"app": "web"}},
+                                         "spec": {"containers": [{"name": "a", "image": "a"}]}}}}]}"#;
+    let manifests = parse_manifests(text, "deployments.json").unwrap();
+    assert!(manifests.invalid.is_empty(), "{:?}", manifests.invalid);
+    assert!(manifests.skipped.is_empty(), "{:?}", manifests.skipped);
+    let workloads = manifests.workloads();
+    assert_eq!(workloads.len(), 1);
+    assert_eq!(workloads[0].kind(), "Deployment");
+    assert_eq!(manifests.objects[0].origin.item, Some(0));
+}
