@@ -2,6 +2,7 @@
 //! this crate parses arguments, sets up logging and progress, and maps
 //! results to exit codes: 0 success, 2 error.
 
+mod audit;
 mod cache;
 mod db;
 mod diff;
@@ -63,6 +64,11 @@ enum Command {
     /// packages, findings per severity and image facts, with one database.
     Diff(diff::DiffArgs),
 
+    /// Audit the Kubernetes configuration of manifests or a live cluster:
+    /// Pod Security Standards, escape to host, RBAC, NetworkPolicy, secrets,
+    /// images and admission coverage.
+    Audit(Box<audit::AuditArgs>),
+
     /// Build, update and inspect the vulnerability database.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -92,6 +98,7 @@ fn main() -> ExitCode {
         Command::Sbom(args) => cache::CacheDir::resolve(cache_dir)
             .and_then(|cache| sbom::run(args, &cache, quiet))
             .map(|()| scan::ScanOutcome::Passed),
+        Command::Audit(args) => audit::run(*args, quiet),
         Command::Version(command) => version::run(command).map(|()| scan::ScanOutcome::Passed),
         Command::Cache(command) => cache::CacheDir::resolve(cache_dir)
             .and_then(|cache| cache::run(command, &cache))

@@ -1,19 +1,31 @@
 //! Kubernetes posture checks for rampart.
 //!
-//! This crate evaluates the Pod Security Standards as Kubernetes'
-//! pod-security-admission does: the same check ids, levels (baseline,
-//! restricted) and policy versions (`v1.0` … `latest`), over every
-//! pod-bearing kind, including init and ephemeral containers.
+//! The crate reads manifests (or objects listed from a cluster) into typed
+//! k8s-openapi objects and evaluates controls over them: the Pod Security
+//! Standards as Kubernetes' pod-security-admission does (same check ids,
+//! levels and policy versions), escape-to-host settings, RBAC, NetworkPolicy
+//! coverage, secrets, images, admission coverage, and resource limits and
+//! probes. Each control maps to the CIS Kubernetes Benchmark, NIST SP
+//! 800-190, the NSA/CISA hardening guide and MITRE ATT&CK for Containers.
 
+mod audit;
 mod checks;
+mod control;
+mod controls;
+mod exceptions;
+mod finding;
 mod level;
 mod manifest;
 mod pod;
 
+pub use audit::{AuditOptions, AuditResult, Context, ControlResult, FrameworkScore, audit};
 pub use checks::{Violation, check_ids, evaluate};
+pub use control::{Category, Control, Framework, PssLevel, Severity, catalogue, control};
+pub use exceptions::{Applied, Exception, Exceptions, ExceptionsError};
+pub use finding::{Finding, ResourceRef, Sink, effective_namespace};
 pub use level::{LATEST_KNOWN_MINOR, Level, ParseError, PolicyVersion};
 pub use manifest::{
-    InvalidObject, MAX_MANIFEST_BYTES, MAX_OBJECTS, ManifestError, Manifests, Workload,
-    parse_manifests,
+    InvalidObject, MAX_MANIFEST_BYTES, MAX_OBJECTS, ManifestError, Manifests, Object, Origin,
+    Resource, Workload, parse_manifests, read_object,
 };
-pub use pod::PodView;
+pub use pod::{ContainerKind, ContainerRef, PodView};

@@ -2,7 +2,8 @@
 //! in the object, so violations carry the field path of the offending value.
 
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EphemeralContainer, Lifecycle, PodSpec, Probe, SecurityContext,
+    Container, ContainerPort, EnvFromSource, EnvVar, EphemeralContainer, Lifecycle, PodSpec, Probe,
+    ResourceRequirements, SecurityContext, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -28,19 +29,21 @@ impl<'a> PodView<'a> {
         }
     }
 
-    pub(crate) fn containers(&self) -> Vec<ContainerRef<'a>> {
+    pub fn containers(&self) -> Vec<ContainerRef<'a>> {
         let spec = self.spec;
         let mut all = Vec::new();
         let init = spec.init_containers.as_deref().unwrap_or_default();
         for (index, container) in init.iter().enumerate() {
             all.push(ContainerRef::regular(
                 container,
+                ContainerKind::Init,
                 format!("{}.initContainers[{index}]", self.spec_path),
             ));
         }
         for (index, container) in spec.containers.iter().enumerate() {
             all.push(ContainerRef::regular(
                 container,
+                ContainerKind::Regular,
                 format!("{}.containers[{index}]", self.spec_path),
             ));
         }
@@ -55,7 +58,7 @@ impl<'a> PodView<'a> {
     }
 
     /// Returns whether the pod declares `spec.os.name: windows`.
-    pub(crate) fn is_windows(&self) -> bool {
+    pub fn is_windows(&self) -> bool {
         self.spec.os.as_ref().is_some_and(|os| os.name == "windows")
     }
 
@@ -65,22 +68,38 @@ impl<'a> PodView<'a> {
     }
 }
 
+/// Which list of the pod spec a container comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerKind {
+    Init,
+    Regular,
+    Ephemeral,
+}
+
 /// The fields the checks read from a container, init container or
 /// ephemeral container, which k8s-openapi models as two types.
-pub(crate) struct ContainerRef<'a> {
+pub struct ContainerRef<'a> {
     pub name: &'a str,
+    pub kind: ContainerKind,
+    pub image: Option<&'a str>,
     pub security_context: Option<&'a SecurityContext>,
     pub ports: &'a [ContainerPort],
     pub probes: [(&'static str, Option<&'a Probe>); 3],
     pub lifecycle: Option<&'a Lifecycle>,
+    pub env: &'a [EnvVar],
+    pub env_from: &'a [EnvFromSource],
+    pub volume_mounts: &'a [VolumeMount],
+    pub resources: Option<&'a ResourceRequirements>,
     /// Field path of the container, such as `spec.initContainers[0]`.
     pub path: String,
 }
 
 impl<'a> ContainerRef<'a> {
-    fn regular(container: &'a Container, path: String) -> Self {
+    fn regular(container: &'a Container, kind: ContainerKind, path: String) -> Self {
         ContainerRef {
             name: &container.name,
+            kind,
+            image: container.image.as_deref(),
             security_context: container.security_context.as_ref(),
             ports: container.ports.as_deref().unwrap_or_default(),
             probes: [
@@ -89,6 +108,10 @@ impl<'a> ContainerRef<'a> {
                 ("startupProbe", container.startup_probe.as_ref()),
             ],
             lifecycle: container.lifecycle.as_ref(),
+            env: container.env.as_deref().unwrap_or_default(),
+            env_from: container.env_from.as_deref().unwrap_or_default(),
+            volume_mounts: container.volume_mounts.as_deref().unwrap_or_default(),
+            resources: container.resources.as_ref(),
             path,
         }
     }
@@ -96,6 +119,8 @@ impl<'a> ContainerRef<'a> {
     fn ephemeral(container: &'a EphemeralContainer, path: String) -> Self {
         ContainerRef {
             name: &container.name,
+            kind: ContainerKind::Ephemeral,
+            image: container.image.as_deref(),
             security_context: container.security_context.as_ref(),
             ports: container.ports.as_deref().unwrap_or_default(),
             probes: [
@@ -104,6 +129,10 @@ impl<'a> ContainerRef<'a> {
                 ("startupProbe", container.startup_probe.as_ref()),
             ],
             lifecycle: container.lifecycle.as_ref(),
+            env: container.env.as_deref().unwrap_or_default(),
+            env_from: container.env_from.as_deref().unwrap_or_default(),
+            volume_mounts: container.volume_mounts.as_deref().unwrap_or_default(),
+            resources: container.resources.as_ref(),
             path,
         }
     }

@@ -59,7 +59,7 @@ fn mismatches(root: &Path) -> (usize, Vec<(String, String, String)>) {
             fixture.path,
             manifests.invalid
         );
-        let [Workload::Pod(pod)] = manifests.workloads.as_slice() else {
+        let [Workload::Pod(pod)] = manifests.workloads().as_slice() else {
             panic!("{}: expected exactly one Pod", fixture.path);
         };
         let view = Workload::Pod(pod.clone());

@@ -11,9 +11,10 @@ fn violations_of(workload: &Workload, level: Level) -> Vec<Violation> {
 
 fn read_one(path: &Path) -> Workload {
     let text = std::fs::read_to_string(path).unwrap();
-    let mut manifests = parse_manifests(&text, &path.display().to_string()).unwrap();
-    assert_eq!(manifests.workloads.len(), 1, "{}", path.display());
-    manifests.workloads.remove(0)
+    let manifests = parse_manifests(&text, &path.display().to_string()).unwrap();
+    let workloads = manifests.workloads();
+    assert_eq!(workloads.len(), 1, "{}", path.display());
+    workloads[0].clone()
 }
 
 /// Checks the privileged init container case: a privileged or SYS_ADMIN
@@ -229,8 +230,8 @@ fn every_pod_bearing_kind_evaluated() {
         Some("app"),
         None,
     ];
-    assert_eq!(manifests.workloads.len(), expected.len());
-    for (index, workload) in manifests.workloads.iter().enumerate() {
+    assert_eq!(manifests.workloads().len(), expected.len());
+    for (index, workload) in manifests.workloads().into_iter().enumerate() {
         let (kind, path) = expected[index];
         assert_eq!(workload.kind(), kind);
         let found = violations_of(workload, Level::Baseline);
@@ -267,7 +268,7 @@ spec:
     let manifests = parse_manifests(text, "web.yaml").unwrap();
     // Admission judges the pods a Deployment creates, so only the pod
     // template's annotations count, not the Deployment's own.
-    let found = violations_of(&manifests.workloads[0], Level::Baseline);
+    let found = violations_of(manifests.workloads()[0], Level::Baseline);
     assert!(found.is_empty(), "{found:?}");
 }
 
@@ -287,23 +288,29 @@ spec:
   containers: [{name: app, image: app}]
 "#;
     let manifests = parse_manifests(text, "mixed.yaml").unwrap();
-    assert_eq!(manifests.workloads.len(), 1);
-    assert_eq!(manifests.workloads[0].name(), Some("fine"));
+    assert_eq!(manifests.workloads().len(), 1);
+    assert_eq!(manifests.workloads()[0].name(), Some("fine"));
     assert_eq!(manifests.invalid.len(), 1);
     let invalid = &manifests.invalid[0];
-    assert_eq!(invalid.document, 1);
+    assert_eq!(invalid.origin.document, 1);
     assert_eq!(invalid.kind, "Pod");
     assert_eq!(invalid.name.as_deref(), Some("broken"));
 }
 
 #[test]
-fn invalid_yaml_names_source() {
-    let error = parse_manifests("kind: Pod\n  bad: [indent\n", "broken.yaml").unwrap_err();
-    let message = error.to_string();
-    assert!(
-        message.starts_with("broken.yaml: invalid YAML"),
-        "{message}"
-    );
+fn invalid_yaml_document_reported_with_line() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: first}\nspec: {containers: [{name: a, image: a}]}\n\
+                ---\n# second\nkind: [unclosed\n...\nkind: third\n";
+    let manifests = parse_manifests(text, "broken.yaml").unwrap();
+    assert_eq!(manifests.workloads().len(), 1, "the valid document is still read");
+    assert_eq!(manifests.invalid.len(), 1, "{:?}", manifests.invalid);
+    let invalid = &manifests.invalid[0];
+    assert_eq!(&*invalid.origin.source, "broken.yaml");
+    assert_eq!(invalid.origin.document, 2);
+    assert_eq!(invalid.origin.line, 7, "{}", invalid.message);
+    assert!(invalid.message.starts_with("invalid YAML: "), "{}", invalid.message);
+    assert!(!invalid.message.contains('\n'), "{}", invalid.message);
+    assert_eq!(manifests.skipped.get("/third"), Some(&1), "a document after `...` is read");
 }
 
 #[test]
@@ -311,16 +318,16 @@ fn json_and_empty_documents_accepted() {
     let text = "---\n---\n{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"j\"}, \
                 \"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"a\"}]}}\n";
     let manifests = parse_manifests(text, "pod.json").unwrap();
-    assert_eq!(manifests.workloads.len(), 1);
-    assert!(violations_of(&manifests.workloads[0], Level::Baseline).is_empty());
-    assert!(!violations_of(&manifests.workloads[0], Level::Restricted).is_empty());
+    assert_eq!(manifests.workloads().len(), 1);
+    assert!(violations_of(manifests.workloads()[0], Level::Baseline).is_empty());
+    assert!(!violations_of(manifests.workloads()[0], Level::Restricted).is_empty());
 }
 
 #[test]
 fn pod_without_spec_has_no_view() {
     let manifests =
         parse_manifests("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n", "p.yaml").unwrap();
-    assert!(manifests.workloads[0].pod_view().is_none());
+    assert!(manifests.workloads()[0].pod_view().is_none());
 }
 
 #[test]
@@ -328,5 +335,5 @@ fn thousands_of_documents_accepted() {
     let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: a}]\n";
     let text = vec![pod; 5000].join("---\n");
     let manifests = parse_manifests(&text, "many.yaml").unwrap();
-    assert_eq!(manifests.workloads.len(), 5000);
+    assert_eq!(manifests.workloads().len(), 5000);
 }

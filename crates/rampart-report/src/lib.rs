@@ -7,6 +7,7 @@
 //! give byte-identical output whatever the order of the input packages. The
 //! caller injects the timestamp and the serial number through [`DocumentMeta`].
 
+pub mod audit;
 pub mod diff;
 mod license;
 mod meta;

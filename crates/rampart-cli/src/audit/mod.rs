@@ -1,0 +1,317 @@
+//! `rampart audit`: Kubernetes posture of manifests or of a live cluster.
+//!
+//! Exit codes as for `rampart scan`: 0 when done, 1 when `--fail-on` meets
+//! a finding, 2 on an error. An input that cannot be read is reported in
+//! every output and gives exit code 2 after the other inputs are audited.
+
+mod cluster;
+mod input;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use rampart_posture::{
+    AuditOptions, Exceptions, Framework, Manifests, PolicyVersion, Severity, audit, catalogue,
+};
+use rampart_report::audit::{AuditFormat, AuditReport, render_audit};
+
+use crate::output::{OutputTarget, check_targets, parse_target, stdout_is_terminal, write_all};
+use crate::scan::ScanOutcome;
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    command: Option<AuditCommand>,
+
+    /// Manifest files or directories (read recursively: *.yaml, *.yml,
+    /// *.json), or - for stdin, such as `helm template` output.
+    #[arg(value_name = "PATH", required_unless_present_any = ["cluster", "list_controls"])]
+    paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    cluster: ClusterArgs,
+
+    /// Pod Security Standards version: v1.N or latest.
+    #[arg(long, value_name = "VERSION", default_value = "latest")]
+    pss_version: PolicyVersion,
+
+    /// Frameworks to report and score: pss-baseline, pss-restricted, cis,
+    /// nsa, mitre or all; repeat or separate with commas.
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_delimiter = ',',
+        default_value = "all"
+    )]
+    framework: Vec<String>,
+
+    /// YAML file of accepted findings by control, namespace, kind and name,
+    /// each with a reason and an expiry date.
+    #[arg(long, value_name = "FILE")]
+    exceptions: Option<PathBuf>,
+
+    /// Registry (or registry/path) that images may come from; repeat for
+    /// several. Without it the allow-list control is off.
+    #[arg(long, value_name = "PREFIX")]
+    allowed_registry: Vec<String>,
+
+    /// Output as FORMAT or FORMAT=FILE; repeat for several. Formats: table,
+    /// json, sarif, junit, policyreport. Default: table.
+    #[arg(short, long = "output", value_name = "FORMAT[=FILE]", value_parser = parse_target::<AuditFormat>)]
+    outputs: Vec<OutputTarget<AuditFormat>>,
+
+    /// Exit with code 1 when a finding that no exception accepts has this
+    /// severity or a higher one (low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<Severity>,
+
+    /// Print the controls with their severities and mappings, and exit.
+    #[arg(long)]
+    list_controls: bool,
+
+    /// Report timestamp (RFC 3339), for reproducible output. Default: now.
+    #[arg(long, value_name = "RFC3339")]
+    timestamp: Option<DateTime<Utc>>,
+}
+
+/// Where a live cluster is read from.
+#[derive(Args, Clone, Debug)]
+pub struct ClusterArgs {
+    /// Audit the live cluster of the current kubeconfig context, with
+    /// read-only list calls.
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// Kubeconfig context to use instead of the current one.
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+
+    /// Kubeconfig file. Default: $KUBECONFIG, else ~/.kube/config.
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Answer RBAC questions, such as which subjects may perform a verb on
+    /// a resource.
+    Rbac(RbacArgs),
+}
+
+#[derive(Args)]
+struct RbacArgs {
+    /// List the subjects that may perform VERB on RESOURCE (such as `get
+    /// secrets`, `create pods/exec` or `update deployments.apps`).
+    #[arg(long, num_args = 2, value_names = ["VERB", "RESOURCE"], required = true)]
+    who_can: Vec<String>,
+
+    /// Namespace of the request; without it, cluster-wide grants only.
+    #[arg(short, long, value_name = "NS")]
+    namespace: Option<String>,
+
+    /// Manifest files or directories, or - for stdin.
+    #[arg(value_name = "PATH", required_unless_present = "cluster")]
+    paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    cluster: ClusterArgs,
+}
+
+pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<ScanOutcome> {
+    if let Some(AuditCommand::Rbac(rbac)) = args.command {
+        return run_rbac(rbac, quiet);
+    }
+    if args.list_controls {
+        print!("{}", list_controls());
+        return Ok(ScanOutcome::Passed);
+    }
+
+    let mut outputs = args.outputs.clone();
+    if outputs.is_empty() {
+        outputs.push(OutputTarget {
+            format: AuditFormat::Table,
+            file: None,
+        });
+    }
+    check_targets(&outputs)?;
+    let frameworks = parse_frameworks(&args.framework)?;
+    // The exceptions file is read before the inputs, so a mistake in it
+    // fails fast.
+    let exceptions = match &args.exceptions {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read exceptions file {}", path.display()))?;
+            Exceptions::parse(&text, &path.display().to_string())?
+        }
+        None => Exceptions::default(),
+    };
+
+    let (loaded, sources, whole_cluster) = load_objects(&args.paths, &args.cluster, quiet)?;
+    let options = AuditOptions {
+        pss_version: args.pss_version,
+        allowed_registries: args.allowed_registry.clone(),
+        whole_cluster,
+    };
+    let mut result = audit(&loaded.manifests.objects, &options);
+    result.retain_frameworks(&frameworks);
+    let today = args.timestamp.unwrap_or_else(Utc::now).date_naive();
+    let applied = exceptions.apply(&mut result.findings, today);
+
+    let mut objects: BTreeMap<String, usize> = BTreeMap::new();
+    for object in &loaded.manifests.objects {
+        *objects.entry(object.kind().to_owned()).or_default() += 1;
+    }
+    let mut report = AuditReport::new(
+        args.timestamp.unwrap_or_else(Utc::now),
+        sources,
+        args.pss_version,
+        frameworks,
+        args.allowed_registry,
+        objects,
+        loaded.manifests.skipped.clone(),
+        result,
+        applied,
+    );
+    report.errors = loaded.errors;
+    report.gaps = loaded.gaps;
+    for unused in &report.exceptions.unused {
+        report
+            .warnings
+            .push(format!("exception {unused} matched no finding"));
+    }
+
+    let table_on_stdout = outputs
+        .iter()
+        .any(|target| target.format == AuditFormat::Table && target.file.is_none());
+    if !table_on_stdout {
+        for error in &report.errors {
+            let line = error
+                .line
+                .map(|line| format!(":{line}"))
+                .unwrap_or_default();
+            eprintln!("error: {}{line}: {}", error.source, error.message);
+        }
+        for gap in &report.gaps {
+            eprintln!("gap: {gap}");
+        }
+    }
+    let color = stdout_is_terminal();
+    let rendered = outputs
+        .into_iter()
+        .map(|target| {
+            let text = render_audit(&report, target.format, color && target.file.is_none());
+            (target, text)
+        })
+        .collect();
+    write_all(rendered)?;
+
+    if !report.errors.is_empty() {
+        bail!(
+            "{} input error(s) listed above; fix those inputs and run again (the other inputs were audited and the outputs written)",
+            report.errors.len()
+        );
+    }
+    Ok(policy_outcome(&report, args.fail_on))
+}
+
+/// The objects of the inputs, input errors and cluster gaps.
+struct LoadedObjects {
+    manifests: Manifests,
+    errors: Vec<rampart_report::audit::InputError>,
+    gaps: Vec<String>,
+}
+
+fn load_objects(
+    paths: &[PathBuf],
+    cluster: &ClusterArgs,
+    quiet: bool,
+) -> anyhow::Result<(LoadedObjects, Vec<String>, bool)> {
+    if cluster.cluster {
+        if !paths.is_empty() {
+            bail!("give either manifest paths or --cluster, not both");
+        }
+        let listed = cluster::load(cluster, quiet)?;
+        let sources = vec![format!("cluster:{}", listed.context)];
+        let loaded = LoadedObjects {
+            manifests: listed.manifests,
+            errors: listed.errors,
+            gaps: listed.gaps,
+        };
+        return Ok((loaded, sources, true));
+    }
+    if paths.iter().filter(|path| path.as_os_str() == "-").count() > 1 {
+        bail!("stdin (-) can be read only once");
+    }
+    let loaded = input::load(paths)?;
+    let sources = paths
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    let loaded = LoadedObjects {
+        manifests: loaded.manifests,
+        errors: loaded.errors,
+        gaps: Vec::new(),
+    };
+    Ok((loaded, sources, false))
+}
+
+fn parse_frameworks(values: &[String]) -> anyhow::Result<Vec<Framework>> {
+    let mut frameworks = Vec::new();
+    for value in values {
+        for framework in Framework::parse_selection(value.trim()).map_err(anyhow::Error::msg)? {
+            if !frameworks.contains(&framework) {
+                frameworks.push(framework);
+            }
+        }
+    }
+    frameworks.sort();
+    Ok(frameworks)
+}
+
+fn policy_outcome(report: &AuditReport, fail_on: Option<Severity>) -> ScanOutcome {
+    if let Some(threshold) = fail_on {
+        let count = report.result.count_at_least(threshold);
+        if count > 0 {
+            return ScanOutcome::PolicyFailed(format!(
+                "{count} finding(s) of severity {threshold} or higher (--fail-on {threshold})"
+            ));
+        }
+    }
+    ScanOutcome::Passed
+}
+
+fn list_controls() -> String {
+    let mut out = String::new();
+    for control in catalogue() {
+        let mut mappings = Vec::new();
+        if !control.cis.is_empty() {
+            mappings.push(format!("CIS {}", control.cis.join(", ")));
+        }
+        if !control.mitre.is_empty() {
+            mappings.push(control.mitre.join(", "));
+        }
+        out.push_str(&format!(
+            "{:<40} {:<9} {}{}\n",
+            control.id,
+            control.severity.as_str(),
+            control.title,
+            if mappings.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", mappings.join("; "))
+            }
+        ));
+    }
+    out
+}
+
+fn run_rbac(args: RbacArgs, quiet: bool) -> anyhow::Result<ScanOutcome> {
+    let (_loaded, _sources, _) = load_objects(&args.paths, &args.cluster, quiet)?;
+    let _ = (&args.who_can, &args.namespace);
+    // TODO: wire the RBAC graph's who-can query here.
+    bail!("audit rbac --who-can is not available in this build")
+}

@@ -1,0 +1,137 @@
+//! Resource limits and requests, and health probes (low severity).
+
+use k8s_openapi::api::core::v1::ResourceRequirements;
+
+use crate::control::{Category, Control, Severity};
+use crate::finding::Sink;
+use crate::manifest::{Object, Workload};
+use crate::pod::{ContainerKind, PodView};
+
+const fn low(
+    id: &'static str,
+    title: &'static str,
+    rationale: &'static str,
+    remediation: &'static str,
+    mitre: &'static [&'static str],
+    kubescape: &'static [&'static str],
+) -> Control {
+    Control {
+        id,
+        title,
+        category: Category::Resources,
+        severity: Severity::Low,
+        rationale,
+        remediation,
+        pss_level: None,
+        cis: &[],
+        nist_800_190: &["4.4.3"],
+        nsa: &["Pod security: resource limits"],
+        mitre,
+        kubescape,
+    }
+}
+
+pub(crate) static MEMORY: Control = low(
+    "missing-memory-limit-or-request",
+    "Memory limit or request not set",
+    "Without a memory limit one container can exhaust the node's memory and get other pods evicted; without a request the scheduler cannot place the pod safely.",
+    "Set resources.limits.memory and resources.requests.memory on every container.",
+    &["T1496", "T1499"],
+    &["C-0004"],
+);
+
+pub(crate) static CPU: Control = low(
+    "missing-cpu-limit-or-request",
+    "CPU limit or request not set",
+    "Without a CPU limit one container can starve the others on its node, for example when it is used for cryptomining.",
+    "Set resources.limits.cpu and resources.requests.cpu on every container.",
+    &["T1496"],
+    &["C-0050"],
+);
+
+pub(crate) static LIVENESS: Control = low(
+    "missing-liveness-probe",
+    "No liveness probe",
+    "Without a liveness probe a hung container is never restarted.",
+    "Add a livenessProbe to every long-running container.",
+    &[],
+    &["C-0056"],
+);
+
+pub(crate) static READINESS: Control = low(
+    "missing-readiness-probe",
+    "No readiness probe",
+    "Without a readiness probe traffic reaches a container before it can serve it.",
+    "Add a readinessProbe to every container that serves traffic.",
+    &[],
+    &["C-0018"],
+);
+
+pub(crate) static CONTROLS: [&Control; 4] = [&MEMORY, &CPU, &LIVENESS, &READINESS];
+
+pub(crate) fn check(object: &Object, workload: &Workload, pod: &PodView<'_>, sink: &mut Sink) {
+    sink.evaluated(&MEMORY);
+    sink.evaluated(&CPU);
+    // Jobs run to completion: they need neither restarts nor traffic.
+    let long_running = !matches!(workload, Workload::Job(_) | Workload::CronJob(_));
+    if long_running {
+        sink.evaluated(&LIVENESS);
+        sink.evaluated(&READINESS);
+    }
+    for container in pod.containers() {
+        if container.kind == ContainerKind::Ephemeral {
+            continue;
+        }
+        for (control, resource) in [(&MEMORY, "memory"), (&CPU, "cpu")] {
+            let missing = missing_settings(container.resources, resource);
+            if !missing.is_empty() {
+                sink.fail(
+                    control,
+                    object,
+                    Some(container.name),
+                    Some(format!("{}.resources", container.path)),
+                    format!(
+                        "container {:?} sets no {}",
+                        container.name,
+                        missing.join(" or ")
+                    ),
+                );
+            }
+        }
+        if !long_running || container.kind != ContainerKind::Regular {
+            continue;
+        }
+        for (control, probe, (_, value)) in [
+            (&LIVENESS, "livenessProbe", container.probes[0]),
+            (&READINESS, "readinessProbe", container.probes[1]),
+        ] {
+            if value.is_none() {
+                sink.fail(
+                    control,
+                    object,
+                    Some(container.name),
+                    Some(container.path.clone()),
+                    format!("container {:?} has no {probe}", container.name),
+                );
+            }
+        }
+    }
+}
+
+/// Returns the missing `limits.<resource>` and `requests.<resource>`.
+fn missing_settings(resources: Option<&ResourceRequirements>, resource: &str) -> Vec<String> {
+    let has = |map: Option<&std::collections::BTreeMap<String, _>>| {
+        map.is_some_and(|map| map.contains_key(resource))
+    };
+    let limits = resources.and_then(|r| r.limits.as_ref());
+    let requests = resources.and_then(|r| r.requests.as_ref());
+    let mut missing = Vec::new();
+    if !has(limits) {
+        missing.push(format!("limits.{resource}"));
+    }
+    // Kubernetes copies a limit into an unset request, so a limit alone is enough.
+    if !has(requests) && !has(limits) {
+        missing.push(format!("requests.{resource}"));
+    }
+    missing
+}
