@@ -8,21 +8,24 @@ generated independently, so the same seed gives two different clusters.
 Layouts:
   files  Manifests as a Git repository keeps them. OUT_DIR has one folder per
          namespace and a cluster-scoped/ folder for ClusterRoles,
-         ClusterRoleBindings and webhook configurations. Each file contains
-         20 to 100 objects: mostly multi-document YAML (some documents are of
-         kind List), and about one file in ten is JSON.
+         ClusterRoleBindings and webhook configurations. A file contains 20
+         to 100 objects, fewer only if it is the last of its folder. About
+         7 % of the files are JSON List objects. The others are
+         multi-document YAML, and in about 8 % of them the last document is
+         of kind List.
   api    What kube-apiserver returns to cluster-wide list calls: one
          <Kind>List JSON object per resource at its REST path, for example
          OUT_DIR/api/v1/pods.json or OUT_DIR/apis/apps/v1/deployments.json.
-         Items carry the fields that the server sets (uid, resourceVersion,
+         Items carry the fields that the server sets: uid, resourceVersion,
          creationTimestamp, defaulted spec fields, status, ownerReferences,
-         managedFields on some). Like the API server, the items have no
-         apiVersion or kind of their own, and each list is sorted by
-         namespace and name. The set also contains what controllers create in
-         a real cluster: the ReplicaSets and Pods of Deployments, the Pods of
-         StatefulSets, DaemonSets and Jobs, the Jobs of CronJobs, the default
-         ServiceAccount and kube-root-ca.crt ConfigMap of each namespace, and
-         mirror Pods of the control plane.
+         and managedFields on about 40 % of them. As in the API server's
+         responses, the items have no apiVersion or kind of their own. Each
+         list is sorted by namespace and name. The set also contains what
+         controllers create in a real cluster: the ReplicaSets and Pods of
+         Deployments and the Pods of StatefulSets, DaemonSets and Jobs. It
+         also has the Jobs of CronJobs, the default ServiceAccount and
+         kube-root-ca.crt ConfigMap of each namespace, and mirror Pods of the
+         control plane.
 
 The mix resembles a multi-team cluster: one namespace per about 50 objects,
 kube-system and platform namespaces with privileged node agents, team
@@ -183,6 +186,14 @@ def timestamp(moment):
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def image_repository(image):
+    """Return `image` without its tag and digest."""
+    name = image.split("@")[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name = name.rsplit(":", 1)[0]
+    return name
+
+
 class Namespace:
     """Generation settings of one namespace."""
 
@@ -310,7 +321,7 @@ class Generator:
         if self.rng.random() < 0.3:
             variables.append({"name": "DB_PASSWORD", "valueFrom": {
                 "secretKeyRef": {"name": f"{app}-db", "key": "password"}}})
-        # Literal credentials are more common in the default and platform namespaces.
+        # Workloads without a hardened security context get literal credentials more often.
         literal_rate = 0.2 if profile in ("none", "root") else 0.06
         if self.rng.random() < literal_rate:
             name = self.rng.choice(["DB_PASSWORD", "API_TOKEN", "SECRET_KEY", "REDIS_PASSWORD",
@@ -334,11 +345,13 @@ class Generator:
                                    "containerPort": port}]
             if self.rng.random() < 0.05:
                 container["ports"][0]["hostPort"] = port
+
         if role == "batch" and self.rng.random() < 0.6:
             container["command"] = ["/bin/sh", "-c"]
             container["args"] = [self.rng.choice([
                 "python -m jobs.run --since 24h", "pg_dump $DATABASE_URL | gzip > /backup/db.gz",
                 "curl -fsS http://reports:8080/rebuild", "/app/bin/compact --max-age 720h"])]
+
         variables = self.env(name, configmap, profile)
         if variables:
             container["env"] = variables
@@ -346,6 +359,7 @@ class Generator:
             container["envFrom"] = [{"configMapRef": {"name": configmap}}]
             if self.rng.random() < 0.3:
                 container["envFrom"].append({"secretRef": {"name": f"{name}-env"}})
+
         resources = pick(self.rng, {"both": 45, "requests": 15, "limits": 5, "none": 35})
         if resources != "none":
             container["resources"] = {}
@@ -358,6 +372,7 @@ class Generator:
                 if self.rng.random() < 0.6:
                     limits["cpu"] = cpu
                 container["resources"]["limits"] = limits
+
         if role in ("web", "api", "db", "cache", "queue"):
             port = container["ports"][0]["containerPort"]
             probe = ({"httpGet": {"path": "/healthz", "port": port}} if role in ("web", "api")
@@ -366,6 +381,7 @@ class Generator:
                 container["livenessProbe"] = dict(probe, initialDelaySeconds=10)
             if self.rng.random() < 0.65:
                 container["readinessProbe"] = dict(probe, periodSeconds=5)
+
         security = self.container_security(profile)
         if security:
             container["securityContext"] = security
@@ -836,6 +852,7 @@ class Generator:
                        "resources": ["pods", "services", "deployments", "jobs", "configmaps"],
                        "verbs": ["get", "list", "watch"]}]),
         ]
+
         webhooks = min(max(1, self.total // 5_000), 8) if count >= 20 else 0
         for index in range(webhooks):
             objects.append(self.webhook_configuration(index))
@@ -845,6 +862,7 @@ class Generator:
             self.cluster_names["ClusterRole"].add(name)
             objects.append(self.cluster_role(name, {"kubernetes.io/bootstrapping": "rbac-defaults"},
                                              rules, aggregate_to=None if rules else name))
+
         dangerous = [
             [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]}],
             [{"apiGroups": [""], "resources": ["pods/exec", "pods/attach"], "verbs": ["create"]}],
@@ -870,6 +888,7 @@ class Generator:
             [{"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]}],
             [{"nonResourceURLs": ["/metrics", "/healthz"], "verbs": ["get"]}],
         ]
+
         roles = [o["metadata"]["name"] for o in objects if o["kind"] == "ClusterRole"]
         while len(objects) < count:
             if rng.random() < 0.55 or not roles:
@@ -1056,10 +1075,14 @@ class Generator:
     def pod_defaults(self, pod, created, node):
         """Add the fields that admission, the scheduler and the kubelet set on a Pod."""
         spec = pod["spec"]
-        account = spec.get("serviceAccountName", "default")
-        spec["serviceAccountName"] = account
-        spec["serviceAccount"] = account
+        # The ServiceAccount admission plugin leaves mirror Pods alone.
+        mirror = "kubernetes.io/config.mirror" in pod["metadata"].get("annotations", {})
+        if not mirror:
+            account = spec.get("serviceAccountName", "default")
+            spec["serviceAccountName"] = account
+            spec["serviceAccount"] = account
         spec["nodeName"] = node or self.rng.choice(self.nodes)
+
         spec.setdefault("tolerations", [])
         for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
             spec["tolerations"].append({"key": key, "operator": "Exists", "effect": "NoExecute",
@@ -1068,8 +1091,8 @@ class Generator:
         spec["priority"] = priority
         spec["enableServiceLinks"] = True
         spec["preemptionPolicy"] = "PreemptLowerPriority"
-        if spec.get("automountServiceAccountToken") is not False and "kubernetes.io/config.mirror" \
-                not in pod["metadata"].get("annotations", {}):
+
+        if spec.get("automountServiceAccountToken") is not False and not mirror:
             volume = f"kube-api-access-{self.suffix(5)}"
             spec.setdefault("volumes", []).append({"name": volume, "projected": {
                 "defaultMode": 420,
@@ -1083,6 +1106,7 @@ class Generator:
                 container.setdefault("volumeMounts", []).append({
                     "name": volume, "readOnly": True,
                     "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"})
+
         pod["status"] = self.pod_status(pod, created)
 
     def pod_status(self, pod, created):
@@ -1092,26 +1116,10 @@ class Generator:
         host_ip = f"10.0.{self.nodes.index(spec['nodeName'])}.{10 + self.nodes.index(spec['nodeName'])}"
         pod_ip = host_ip if spec.get("hostNetwork") else \
             f"10.244.{self.rng.randint(0, 255)}.{self.rng.randint(2, 254)}"
-        statuses = []
-        for container in spec["containers"]:
-            container_id = f"containerd://{self.rng.getrandbits(256):064x}"
-            image = container["image"]
-            repository = image.split("@")[0]
-            if ":" in repository.rsplit("/", 1)[-1]:
-                repository = repository.rsplit(":", 1)[0]
-            image_id = f"{repository}@{image.split('@')[1]}" if "@" in image else \
-                f"{repository}@{self.digest()}"
-            if succeeded:
-                state = {"terminated": {"exitCode": 0, "reason": "Completed",
-                                        "startedAt": timestamp(started), "containerID": container_id,
-                                        "finishedAt": timestamp(self.later(started, 600))}}
-            else:
-                state = {"running": {"startedAt": timestamp(started)}}
-            statuses.append({
-                "name": container["name"], "state": state, "lastState": {},
-                "ready": not succeeded, "restartCount": self.rng.choice([0, 0, 0, 0, 1, 3]),
-                "image": image, "imageID": image_id, "containerID": container_id,
-                "started": not succeeded})
+        statuses = [self.container_status(c, started, done=succeeded) for c in spec["containers"]]
+        init_statuses = [self.container_status(c, created, done=True)
+                         for c in spec.get("initContainers", [])]
+
         resources = [c.get("resources", {}) for c in spec["containers"]]
         if all(not r for r in resources):
             qos = "BestEffort"
@@ -1141,7 +1149,28 @@ class Generator:
             "containerStatuses": statuses,
             "qosClass": qos,
         }
+        if init_statuses:
+            status["initContainerStatuses"] = init_statuses
         return status
+
+    def container_status(self, container, started, done):
+        container_id = f"containerd://{self.rng.getrandbits(256):064x}"
+        image = container["image"]
+        repository = image_repository(image)
+        # NOTE: the kubelet reports image and imageID with the registry host
+        # filled in for short names. These keep the spec's spelling.
+        image_id = f"{repository}@{image.split('@')[1]}" if "@" in image else \
+            f"{repository}@{self.digest()}"
+        if done:
+            state = {"terminated": {"exitCode": 0, "reason": "Completed",
+                                    "startedAt": timestamp(started), "containerID": container_id,
+                                    "finishedAt": timestamp(self.later(started, 600))}}
+        else:
+            state = {"running": {"startedAt": timestamp(started)}}
+        return {"name": container["name"], "state": state, "lastState": {},
+                "ready": not done, "restartCount": self.rng.choice([0, 0, 0, 0, 1, 3]),
+                "image": image, "imageID": image_id, "containerID": container_id,
+                "started": not done}
 
     def workload_defaults(self, obj):
         kind = obj["kind"]
@@ -1287,9 +1316,11 @@ class Generator:
             template = copy.deepcopy(deployment["spec"]["template"])
             template["metadata"]["labels"]["pod-template-hash"] = template_hash
             if revision < revisions:
-                # Older revisions differ in their image, as after a rollout.
+                # Older revisions ran an older tag of the same repository.
                 container = template["spec"]["containers"][0]
-                container["image"] = self.image("api", "shop", container["name"])
+                repository = image_repository(container["image"])
+                container["image"] = (f"{repository}:{self.rng.randint(0, 2)}."
+                                      f"{self.rng.randint(0, 9)}.{self.rng.randint(0, 9)}")
             labels = dict(template["metadata"]["labels"])
             current = revision == revisions
             replica_set = self.new_object("ReplicaSet", f"{name}-{template_hash}",
@@ -1430,6 +1461,7 @@ class Generator:
         objects = []
         if budget <= 0:
             return
+
         namespace = self.namespace_object(ns)
         self.finish(namespace, ns.created - datetime.timedelta(seconds=3_600))
         objects.append(namespace)
@@ -1439,6 +1471,7 @@ class Generator:
             if len(objects) < budget:
                 self.finish(policy, ns.created)
                 objects.append(policy)
+
         misses = 0
         while len(objects) < budget and misses < 4:
             unit = self.unit(ns)
@@ -1453,6 +1486,7 @@ class Generator:
             obj = self.filler(ns)
             self.finish(obj, ns.created)
             objects.append(obj)
+
         # Cluster-scoped objects that a unit brings (DaemonSet ClusterRoles) go to
         # the cluster-scoped folder.
         for obj in objects:
