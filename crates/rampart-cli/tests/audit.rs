@@ -148,7 +148,10 @@ fn outputs_json_has_line_numbers() {
     assert_eq!(host_network["location"]["line"], HOST_NETWORK_LINE);
 
     // Findings about a namespace that no object declares have no location.
-    for finding in findings.iter().filter(|f| f["resource"]["kind"] != "Namespace") {
+    for finding in findings
+        .iter()
+        .filter(|f| f["resource"]["kind"] != "Namespace")
+    {
         assert!(
             finding["location"]["line"]
                 .as_u64()
