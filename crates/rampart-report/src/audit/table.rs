@@ -2,7 +2,7 @@
 //! scores, the findings grouped by control, then errors, gaps and warnings.
 //! Every text from the input passes through [`printable`].
 
-use comfy_table::{Attribute, Cell, Color, Table, presets};
+use comfy_table::{Table, presets};
 use rampart_posture::{Finding, Severity, TextPosition};
 
 use super::{AuditReport, place};
@@ -88,12 +88,11 @@ fn scores_table(report: &AuditReport) -> String {
     table.trim_fmt() + "\n"
 }
 
+/// Lays the findings out in aligned columns. Written by hand rather than
+/// with comfy-table, because an audit can have hundreds of thousands of
+/// rows and comfy-table keeps a styled cell object for each one.
 fn findings_table(active: &[(&Finding, Option<TextPosition>)], color: bool) -> String {
-    let mut table = plain_table();
-    if color {
-        table.enforce_styling();
-    }
-    let header = [
+    const HEADER: [&str; 6] = [
         "SEVERITY",
         "CONTROL",
         "RESOURCE",
@@ -101,37 +100,91 @@ fn findings_table(active: &[(&Finding, Option<TextPosition>)], color: bool) -> S
         "LOCATION",
         "MESSAGE",
     ];
-    table.set_header(header.iter().map(|title| {
-        let cell = Cell::new(title);
-        if color {
-            cell.add_attribute(Attribute::Bold)
-        } else {
-            cell
-        }
-    }));
-    for (finding, position) in active {
-        let location = finding
-            .origin
-            .as_ref()
-            .map(|origin| place(&origin.source, *position))
-            .unwrap_or_default();
-        table.add_row(vec![
-            severity_cell(finding.severity, color),
-            Cell::new(finding.control.id),
-            Cell::new(printable(&finding.resource.display())),
-            Cell::new(
+    let rows: Vec<[String; 6]> = active
+        .iter()
+        .map(|(finding, position)| {
+            let location = finding
+                .origin
+                .as_ref()
+                .map(|origin| place(&origin.source, *position))
+                .unwrap_or_default();
+            [
+                finding.severity.as_str().to_owned(),
+                finding.control.id.to_owned(),
+                printable(&finding.resource.display()),
                 finding
                     .container
                     .as_deref()
                     .map(printable)
                     .unwrap_or_default(),
-            ),
-            Cell::new(printable(&location)),
-            Cell::new(printable(&finding.message)),
-        ]);
+                printable(&location),
+                printable(&finding.message),
+            ]
+        })
+        .collect();
+    let mut widths = HEADER.map(|title| title.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
     }
-    pad(&mut table, header.len());
-    table.trim_fmt() + "\n"
+
+    let mut out = String::with_capacity(rows.len() * 160);
+    let header: Vec<String> = HEADER.iter().map(|title| (*title).to_owned()).collect();
+    push_row(&mut out, &header, &widths, |_, text| bold(text, color));
+    for (row, (finding, _)) in rows.iter().zip(active) {
+        push_row(&mut out, row, &widths, |column, text| {
+            if column == 0 {
+                colored_severity(finding.severity, text, color)
+            } else {
+                text.to_owned()
+            }
+        });
+    }
+    out
+}
+
+/// Appends one row: each cell padded to its column's width and two spaces,
+/// the last cell unpadded. `style` wraps a cell's text after padding is
+/// measured, so escape sequences do not shift the columns.
+fn push_row(
+    out: &mut String,
+    cells: &[String],
+    widths: &[usize],
+    style: impl Fn(usize, &str) -> String,
+) {
+    let last = cells.len() - 1;
+    for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
+        out.push_str(&style(index, cell));
+        if index < last {
+            let padding = width - cell.chars().count() + 2;
+            out.extend(std::iter::repeat_n(' ', padding));
+        }
+    }
+    let trimmed = out.trim_end_matches(' ').len();
+    out.truncate(trimmed);
+    out.push('\n');
+}
+
+fn bold(text: &str, color: bool) -> String {
+    if color {
+        format!("\u{1b}[1m{text}\u{1b}[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn colored_severity(severity: Severity, text: &str, color: bool) -> String {
+    if !color {
+        return text.to_owned();
+    }
+    let code = match severity {
+        Severity::Critical => "1;91",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+    };
+    format!("\u{1b}[{code}m{text}\u{1b}[0m")
 }
 
 fn summary_line(report: &AuditReport, active: &[(&Finding, Option<TextPosition>)]) -> String {
@@ -166,18 +219,5 @@ fn pad(table: &mut Table, columns: usize) {
         if let Some(column) = table.column_mut(index) {
             column.set_padding((0, 2));
         }
-    }
-}
-
-fn severity_cell(severity: Severity, color: bool) -> Cell {
-    let cell = Cell::new(severity.as_str());
-    if !color {
-        return cell;
-    }
-    match severity {
-        Severity::Critical => cell.fg(Color::Red).add_attribute(Attribute::Bold),
-        Severity::High => cell.fg(Color::DarkRed),
-        Severity::Medium => cell.fg(Color::Yellow),
-        Severity::Low => cell.fg(Color::Cyan),
     }
 }
