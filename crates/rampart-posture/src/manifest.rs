@@ -339,7 +339,9 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
             item: None,
             line: chunk.first_line,
         };
-        if read_document_fast(chunk.text, &origin, &mut manifests) {
+        if flow_depth_exceeds(chunk.text, MAX_DEPTH) {
+            // The slow path below reports the document.
+        } else if read_document_fast(chunk.text, &origin, &mut manifests) {
             objects += 1;
             if objects > MAX_OBJECTS {
                 return Err(ManifestError::TooManyObjects {
@@ -347,6 +349,15 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
                     max: MAX_OBJECTS,
                 });
             }
+            continue;
+        }
+        if let Some((line, message)) = too_deep(chunk.text, chunk.first_line) {
+            manifests.invalid.push(InvalidObject {
+                origin: Origin { line, ..origin },
+                kind: String::new(),
+                name: None,
+                message,
+            });
             continue;
         }
         let document: Value = match yaml_serde::from_str(chunk.text) {
@@ -530,6 +541,81 @@ fn with_list_type(list: &serde_json::Map<String, Value>, mut items: Vec<Value>) 
         }
     }
     items
+}
+
+/// Deepest nesting of mappings and sequences accepted in one document.
+pub const MAX_DEPTH: usize = 128;
+
+/// Returns an error for a document nested deeper than [`MAX_DEPTH`].
+///
+/// libyaml's time grows with the square of the nesting depth of flow
+/// collections (minutes for a 400 KB `[[[...]]]`), so deep documents must
+/// be rejected before it sees them. A bracket count finds the suspects
+/// cheaply, and serde-saphyr's parser, which stops at its depth budget,
+/// decides, because brackets inside quoted or block scalars do not nest.
+fn too_deep(text: &str, first_line: usize) -> Option<(usize, String)> {
+    if !flow_depth_exceeds(text, MAX_DEPTH) {
+        return None;
+    }
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_documents: 1,
+            max_events: MAX_MANIFEST_BYTES,
+            max_nodes: MAX_MANIFEST_BYTES / 2,
+            max_depth: MAX_DEPTH,
+        },
+    };
+    let error =
+        serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(text, options).err()?;
+    let message = error.to_string();
+    let first = message.lines().next().unwrap_or_default();
+    let line = first
+        .strip_prefix("error: line ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|number| number.parse::<usize>().ok())
+        .map_or(first_line, |line| first_line + line - 1);
+    Some((
+        line,
+        format!("invalid YAML: nested more than {MAX_DEPTH} levels deep"),
+    ))
+}
+
+/// Returns whether `[` and `{` ever open more than `limit` levels, counting
+/// every bracket outside comments and double-quoted strings. It may
+/// over-count (brackets in plain or block scalars), never under-count.
+fn flow_depth_exceeds(text: &str, limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut in_comment = false;
+    let mut previous = b'\n';
+    for &byte in text.as_bytes() {
+        if in_comment {
+            in_comment = byte != b'\n';
+        } else if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match byte {
+                b'"' => in_string = true,
+                b'#' if matches!(previous, b' ' | b'\t' | b'\n') => in_comment = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > limit {
+                        return true;
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        previous = byte;
+    }
+    false
 }
 
 fn is_list(map: &serde_json::Map<String, Value>) -> bool {

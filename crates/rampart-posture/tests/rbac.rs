@@ -352,6 +352,19 @@ fn role_binding_scopes_cluster_role_to_namespace() {
             .unwrap()
             .is_empty()
     );
+    // Asked in the RoleBinding's own namespace, a cluster-scoped resource
+    // is still out of its reach.
+    assert!(
+        who_can(&objects, "impersonate", "users", Some("team"))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        who_can(&objects, "impersonate", "serviceaccounts", Some("team"))
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]

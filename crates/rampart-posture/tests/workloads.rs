@@ -373,3 +373,37 @@ fn typed_list_items_take_the_list_type() {
     assert_eq!(workloads[0].kind(), "Deployment");
     assert_eq!(manifests.objects[0].origin.item, Some(0));
 }
+
+#[test]
+fn deeply_nested_document_rejected() {
+    let deep = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: deep}}\nspec:\n  extra: {}{}\n---\n{}",
+        "[".repeat(100_000),
+        "]".repeat(100_000),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: fine}\nspec: {containers: [{name: a, image: a}]}\n",
+    );
+    let manifests = parse_manifests(&deep, "deep.yaml").unwrap();
+    assert_eq!(manifests.invalid.len(), 1, "{:?}", manifests.invalid);
+    let invalid = &manifests.invalid[0];
+    assert!(
+        invalid.message.contains("nested more than 128 levels"),
+        "{}",
+        invalid.message
+    );
+    assert_eq!(invalid.origin.line, 5);
+    assert_eq!(
+        manifests.workloads().len(),
+        1,
+        "the next document is still read"
+    );
+
+    // Brackets inside quoted and block scalars do not nest.
+    let quoted = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata:\n  a: \"{}\"\n  b: |\n    {}\n",
+        "[".repeat(500),
+        "{".repeat(500)
+    );
+    let manifests = parse_manifests(&quoted, "quoted.yaml").unwrap();
+    assert!(manifests.invalid.is_empty(), "{:?}", manifests.invalid);
+    assert_eq!(manifests.skipped.get("v1/ConfigMap"), Some(&1));
+}

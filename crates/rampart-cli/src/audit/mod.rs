@@ -55,9 +55,10 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     exceptions: Option<PathBuf>,
 
-    /// Registry (or registry/path) that images may come from; repeat for
+    /// Registry (or registry/path) that images may come from, such as
+    /// registry.example.com or registry.example.com/team; repeat for
     /// several. Without it the allow-list control is off.
-    #[arg(long, value_name = "PREFIX")]
+    #[arg(long, value_name = "PREFIX", value_parser = parse_registry_prefix)]
     allowed_registry: Vec<String>,
 
     /// Output as FORMAT or FORMAT=FILE; repeat for several. Formats: table,
@@ -308,6 +309,26 @@ fn load_objects(
         texts: Some(loaded.texts),
     };
     Ok((loaded, sources, false))
+}
+
+/// Checks an `--allowed-registry` value: a registry host, optionally with
+/// a port and a repository path, as image references write it.
+fn parse_registry_prefix(text: &str) -> Result<String, String> {
+    let prefix = text.trim().trim_end_matches('/');
+    if prefix.is_empty() {
+        return Err("the registry prefix is empty".to_owned());
+    }
+    if prefix.contains("://") {
+        return Err(format!(
+            "{text:?} is a URL; give the registry as image references write it, such as registry.example.com/team"
+        ));
+    }
+    if prefix.contains(['@', ' ']) || prefix.split('/').any(str::is_empty) {
+        return Err(format!(
+            "{text:?} is not a registry or registry/path prefix, such as registry.example.com/team"
+        ));
+    }
+    Ok(prefix.to_owned())
 }
 
 fn parse_frameworks(values: &[String]) -> anyhow::Result<Vec<Framework>> {

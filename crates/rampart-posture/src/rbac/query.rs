@@ -175,9 +175,9 @@ impl RbacGraph<'_> {
         let namespaced = query.is_namespaced();
         let reaches = |scope: &Scope| match (scope, namespace) {
             (Scope::Cluster, _) => true,
-            (Scope::Namespace(own), Some(wanted)) => {
-                own == wanted && !matches!(query.target, Target::NonResourceUrl(_))
-            }
+            // A RoleBinding grants only namespaced resources, so `-n` does
+            // not make it reach nodes, ClusterRoles or non-resource URLs.
+            (Scope::Namespace(own), Some(wanted)) => own == wanted && namespaced,
             (Scope::Namespace(_), None) => namespaced,
         };
 

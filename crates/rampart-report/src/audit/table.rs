@@ -26,8 +26,14 @@ pub(super) fn render(report: &AuditReport, color: bool) -> String {
     ));
     let skipped: usize = report.skipped.values().sum();
     if skipped > 0 {
+        let kinds: Vec<String> = report
+            .skipped
+            .iter()
+            .map(|(kind, count)| format!("{count} {}", printable(kind)))
+            .collect();
         out.push_str(&format!(
-            "Skipped:      {skipped} objects of kinds no control reads\n"
+            "Skipped:      {skipped} objects of kinds no control reads ({})\n",
+            kinds.join(", ")
         ));
     }
     out.push_str(&format!("PSS version:  {}\n\n", report.pss_version));
@@ -79,7 +85,11 @@ fn scores_table(report: &AuditReport) -> String {
     for score in &report.scores {
         table.add_row([
             score.framework.title().to_owned(),
-            format!("{:.1}%", score.score),
+            if score.evaluated == 0 {
+                "n/a".to_owned()
+            } else {
+                format!("{:.1}%", score.score)
+            },
             format!("{} of {}", score.failed_controls, score.controls),
             format!("{} of {}", score.failed, score.evaluated),
         ]);
