@@ -26,7 +26,7 @@ use crate::pod::PodView;
 /// clear error instead of exhausting memory.
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024 * 1024;
 
-/// Most objects accepted from one stream, counting `List` items.
+/// Maximum number of objects accepted from one stream, counting `List` items.
 pub const MAX_OBJECTS: usize = 100_000;
 
 /// A pod-bearing object.

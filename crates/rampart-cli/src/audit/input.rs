@@ -16,10 +16,11 @@ use rayon::prelude::*;
 /// line are read whatever their name.
 const MANIFEST_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
-/// Deepest directory nesting followed below a named directory.
+/// Maximum directory nesting followed below a named directory.
 const MAX_DEPTH: usize = 32;
 
-/// Most files read from one command line, so a mistaken `/` fails fast.
+/// Maximum number of files read from the given paths, so that a mistaken
+/// `/` fails fast.
 const MAX_FILES: usize = 100_000;
 
 /// The objects of every input, and the inputs that could not be read.

@@ -196,8 +196,13 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<ScanOutcome> {
         applied,
     );
     if let Some(texts) = loaded.texts {
+        let started = std::time::Instant::now();
         let positions = locate_findings(&report.result.findings, |source| texts.text_of(source));
         report.set_positions(positions);
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "located the findings' fields"
+        );
         for source in texts.changed() {
             report.warnings.push(format!(
                 "{source} changed or vanished during the audit; its findings have no line numbers"
