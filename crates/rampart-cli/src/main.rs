@@ -82,8 +82,17 @@ enum Command {
     Version(version::VersionCommand),
 }
 
+/// Stack size of rayon's worker threads. The YAML parsers recurse once per
+/// nesting level up to their depth limits (128), which needs more than the
+/// 2 MiB default in debug builds.
+const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Fails only if a pool was built before, which nothing here does.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK_BYTES)
+        .build_global();
     logging::init(cli.verbose, cli.quiet);
 
     let cache_dir = cli.cache_dir;

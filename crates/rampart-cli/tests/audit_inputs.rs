@@ -68,6 +68,19 @@ fn inputs_bad_files_reported_others_audited() {
     let deep = format!("a: {}1{}\n", "{x: ".repeat(500), "}".repeat(500));
     write(dir.path(), "k8s/deep.yaml", &deep);
     write(dir.path(), "k8s/binary.yaml", "\u{0}\u{1}");
+    let wrong_schema = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: wrong}
+spec:
+  selector: {matchLabels: {a: b}}
+  template:
+    metadata: {labels: {a: b}}
+    spec:
+      containers:
+        name: c
+";
+    write(dir.path(), "k8s/wrong.yaml", wrong_schema);
     std::fs::write(dir.path().join("k8s/latin1.yaml"), b"kind: \xe9t\xe9\n").unwrap();
 
     let output = rampart(&["audit", "k8s", "-o", "json=out.json"], dir.path());
@@ -85,10 +98,14 @@ fn inputs_bad_files_reported_others_audited() {
         "{stderr}"
     );
     assert!(stderr.contains("k8s/latin1.yaml: not UTF-8"), "{stderr}");
+    assert!(
+        stderr.contains("k8s/wrong.yaml:9: document 1: Deployment \"wrong\" does not match its schema: spec.template.spec.containers: invalid type: map"),
+        "the schema error names the field and its line: {stderr}"
+    );
 
     let report = report(&dir.path().join("out.json"));
     let errors = report["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert_eq!(errors.len(), 5, "{errors:?}");
     assert!(controls_of(&report, "priv").contains(&"privileged-container".to_owned()));
     assert!(
         controls_of(&report, "first").contains(&"privileged-container".to_owned()),

@@ -297,6 +297,9 @@ pub struct InvalidObject {
     pub kind: String,
     pub name: Option<String>,
     pub message: String,
+    /// Field path of the value that does not match the schema, such as
+    /// `spec.template.spec.containers`, when known.
+    pub field: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -357,6 +360,7 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
                 kind: String::new(),
                 name: None,
                 message,
+                field: None,
             });
             continue;
         }
@@ -369,6 +373,7 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
                     kind: String::new(),
                     name: None,
                     message: format!("invalid YAML: {message}"),
+                    field: None,
                 });
                 continue;
             }
@@ -633,7 +638,15 @@ enum Input<'a> {
 impl Input<'_> {
     fn deserialize<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
         match self {
-            Input::Value(value) => T::deserialize(value).map_err(|error| error.to_string()),
+            Input::Value(value) => serde_path_to_error::deserialize(value).map_err(|error| {
+                let path = error.path().to_string();
+                let message = error.into_inner().to_string();
+                if path == "." {
+                    message
+                } else {
+                    format!("{path}: {message}")
+                }
+            }),
             Input::Yaml(text) => yaml_serde::from_str(text).map_err(|error| error.to_string()),
         }
     }
@@ -733,12 +746,21 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
     };
     match parsed {
         Ok(resource) => manifests.objects.push(Object { origin, resource }),
-        Err(message) => manifests.invalid.push(InvalidObject {
-            origin,
-            name,
-            kind,
-            message,
-        }),
+        Err(message) => {
+            // serde_path_to_error writes the path first: `spec.replicas: ...`.
+            let field = message
+                .split_once(": ")
+                .map(|(path, _)| path)
+                .filter(|path| !path.contains(' '))
+                .map(str::to_owned);
+            manifests.invalid.push(InvalidObject {
+                origin,
+                name,
+                kind,
+                message,
+                field,
+            })
+        }
     }
 }
 

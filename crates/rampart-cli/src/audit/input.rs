@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rampart_posture::{MAX_MANIFEST_BYTES, Manifests, parse_manifests};
+use rampart_posture::{MAX_MANIFEST_BYTES, Manifests, locate_field, parse_manifests};
 use rampart_report::audit::InputError;
 use rayon::prelude::*;
 
@@ -224,9 +224,19 @@ fn read_file(path: &Path) -> Result<(Manifests, KeptText), InputError> {
             ),
         )
     })?;
-    let manifests = parse_manifests(&text, &source).map_err(|manifest_error| {
+    let mut manifests = parse_manifests(&text, &source).map_err(|manifest_error| {
         error(None, strip_source(&manifest_error.to_string(), &source))
     })?;
+    // A value that does not match its schema is reported at its own line.
+    for invalid in &mut manifests.invalid {
+        let Some(field) = invalid.field.as_deref() else {
+            continue;
+        };
+        let origin = &invalid.origin;
+        if let Some(position) = locate_field(&text, origin.document, origin.item, Some(field)) {
+            invalid.origin.line = position.line;
+        }
+    }
     let kept = if source == "-" {
         KeptText::Stdin(text)
     } else {
