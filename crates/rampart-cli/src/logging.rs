@@ -13,7 +13,15 @@ pub fn init(verbose: u8, quiet: bool) {
         (false, 2) => "debug",
         (false, _) => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    // kube-client logs every failed request at error level, and `audit
+    // --cluster` reports the same failure with the server and context, so
+    // its lines show only from -vv on.
+    let directives = if verbose >= 2 {
+        level.to_owned()
+    } else {
+        format!("{level},kube_client=off")
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

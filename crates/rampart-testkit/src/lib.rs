@@ -1,9 +1,11 @@
 //! Builds real-format test images (OCI layouts, OCI and docker archives)
 //! inside a temporary directory, so the tests need no fixture files, and
 //! runs the loopback servers that pull tests talk to: a file server, a real
-//! OCI registry and a fault-injecting proxy. [`xml`] reads JUnit reports
-//! back strictly.
+//! OCI registry, a fault-injecting proxy, and a fake Kubernetes API server
+//! that serves recorded list responses. [`xml`] reads JUnit reports back
+//! strictly.
 
+pub mod apiserver;
 pub mod http;
 pub mod proxy;
 pub mod registry;

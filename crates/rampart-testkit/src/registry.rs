@@ -9,7 +9,7 @@
 //! endpoints, and skopeo gets an empty registries.conf and only
 //! `127.0.0.1:PORT` references.
 
-mod tls;
+pub(crate) mod tls;
 mod token;
 
 pub use token::TokenRequest;

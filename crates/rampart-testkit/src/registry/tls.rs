@@ -1,5 +1,5 @@
-//! Throwaway credentials for a test registry: a CA and a server certificate
-//! for 127.0.0.1 and localhost, and an htpasswd file.
+//! Throwaway credentials for a test registry or API server: a CA and a
+//! server certificate for 127.0.0.1 and localhost, and an htpasswd file.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,7 @@ use rcgen::{
 };
 
 /// The files of a test CA and of the server certificate it signed.
-pub(super) struct TlsFiles {
+pub(crate) struct TlsFiles {
     /// The CA certificate (PEM).
     pub ca_pem: PathBuf,
     /// The CA certificate (DER), for clients that take it in memory.
@@ -24,7 +24,7 @@ pub(super) struct TlsFiles {
 /// Generates an ECDSA P-256 CA and a server certificate for `127.0.0.1`
 /// and `localhost` (as IP and DNS subject alternative names), and writes
 /// them under `dir`.
-pub(super) fn write_tls_files(dir: &Path) -> TlsFiles {
+pub(crate) fn write_tls_files(dir: &Path) -> TlsFiles {
     let ca_key = KeyPair::generate().expect("generate the test CA key");
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
     ca_params
