@@ -9,13 +9,13 @@
 //! (admin selecting edit, which aggregates its own selection) converges to
 //! a fixed point. This module computes that fixed point.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
 use super::graph::{RoleKind, RoleNode, RuleRef};
-use super::selector::Selector;
 use crate::finding::Warning;
+use crate::selector;
 
 /// Fills `rules` of every role: a role's own rules, and for an aggregated
 /// ClusterRole the rules of the roles it selects.
@@ -73,22 +73,21 @@ fn selected_roles(
         .flatten()
         .enumerate()
     {
-        let selector = match Selector::parse(spec) {
-            Ok(selector) => selector,
-            Err(reason) => {
-                warnings.push(role.warning(format!(
-                    "aggregationRule.clusterRoleSelectors[{position}] is invalid ({reason}); the aggregation controller leaves this role's rules unchanged"
-                )));
-                return None;
-            }
-        };
+        if let Err(invalid) = selector::validate(spec) {
+            warnings.push(role.warning(format!(
+                "aggregationRule.clusterRoleSelectors[{position}] is invalid ({}); the aggregation controller leaves this role's rules unchanged",
+                invalid.message
+            )));
+            return None;
+        }
+        let no_labels = BTreeMap::new();
         let mut matched: Vec<usize> = roles
             .iter()
             .enumerate()
             .filter(|(_, candidate)| {
                 candidate.id.kind == RoleKind::ClusterRole
                     && candidate.id.name != role.id.name
-                    && selector.matches(candidate.labels)
+                    && selector::matches(spec, candidate.labels.unwrap_or(&no_labels))
             })
             .map(|(other, _)| other)
             .collect();

@@ -16,7 +16,6 @@ mod graph;
 mod query;
 mod resources;
 mod rule;
-mod selector;
 mod subject;
 
 pub use graph::{BindingId, BindingKind, RbacGraph, RoleId, RoleKind, Scope};
