@@ -9,6 +9,9 @@
 //! 800-190, the NSA/CISA hardening guide and MITRE ATT&CK for Containers.
 
 mod audit;
+mod block_yaml;
+#[cfg(test)]
+mod block_yaml_tests;
 mod checks;
 mod cilium;
 mod control;

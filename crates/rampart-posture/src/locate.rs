@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
+use crate::block_yaml::{self, Document};
 use crate::finding::Finding;
 
 /// Deepest chain of aliases and merge keys followed from one node, so a
@@ -76,7 +77,13 @@ pub fn locate_fields(text: &str, queries: &[FieldQuery<'_>]) -> Vec<Option<TextP
                 ..queries[index]
             })
             .collect();
-        let found = locate_in_stream(chunk.text, &local);
+        let found = match block_yaml::parse(chunk.text) {
+            Some(document) => local
+                .iter()
+                .map(|query| locate_in_tree(&document, query))
+                .collect(),
+            None => locate_in_stream(chunk.text, &local),
+        };
         for (&index, position) in indexes.iter().zip(found) {
             positions[index] = position.map(|position| TextPosition {
                 line: position.line + chunk.first_line - 1,
@@ -94,7 +101,10 @@ pub fn locate_fields(text: &str, queries: &[FieldQuery<'_>]) -> Vec<Option<TextP
 
 /// Returns the positions of queries whose documents are numbered as the
 /// YAML parser sees them in `text`, counting non-empty documents only.
-fn locate_in_stream(text: &str, queries: &[FieldQuery<'_>]) -> Vec<Option<TextPosition>> {
+pub(crate) fn locate_in_stream(
+    text: &str,
+    queries: &[FieldQuery<'_>],
+) -> Vec<Option<TextPosition>> {
     let mut positions = vec![None; queries.len()];
     let mut by_document: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (index, query) in queries.iter().enumerate() {
@@ -150,6 +160,45 @@ fn locate_in_stream(text: &str, queries: &[FieldQuery<'_>]) -> Vec<Option<TextPo
         }
     }
     positions
+}
+
+/// Returns the position of a query's field in a document read by the
+/// block-YAML reader, as [`Tree::locate`] finds it in a parsed stream.
+pub(crate) fn locate_in_tree(
+    document: &Document<'_>,
+    query: &FieldQuery<'_>,
+) -> Option<TextPosition> {
+    let mut node = document.root();
+    if let Some((block_yaml::Style::Plain, text)) = document.scalar(node)
+        && matches!(text, "" | "~" | "null" | "Null" | "NULL")
+    {
+        // A null document is skipped, as serde-saphyr skips it.
+        return None;
+    }
+    if let Some(item) = query.item {
+        let (_, items) = document.entry(node, "items")?;
+        node = document.elements(items).nth(item)?;
+    }
+    let mut at = node;
+    let mut exact = true;
+    for segment in segments(query.field.unwrap_or_default()) {
+        let found = match segment {
+            Segment::Key(key) => document.entry(node, key),
+            Segment::Index(index) => document.elements(node).nth(index).map(|e| (e, e)),
+        };
+        let Some((position, next)) = found else {
+            exact = false;
+            break;
+        };
+        node = next;
+        at = position;
+    }
+    let (line, column) = document.position(at);
+    Some(TextPosition {
+        line,
+        column,
+        exact,
+    })
 }
 
 /// Returns the position of one field; see [`locate_fields`].

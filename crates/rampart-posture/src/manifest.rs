@@ -19,6 +19,7 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBind
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
+use crate::block_yaml;
 use crate::cilium::CiliumNetworkPolicy;
 use crate::pod::PodView;
 
@@ -344,6 +345,15 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
         };
         if flow_depth_exceeds(chunk.text, MAX_DEPTH) {
             // The slow path below reports the document.
+        } else if let Some(read) = read_document_tree(chunk.text, &origin, &mut manifests) {
+            objects += read;
+            if objects > MAX_OBJECTS {
+                return Err(ManifestError::TooManyObjects {
+                    source_name: source_name.to_owned(),
+                    max: MAX_OBJECTS,
+                });
+            }
+            continue;
         } else if read_document_fast(chunk.text, &origin, &mut manifests) {
             objects += 1;
             if objects > MAX_OBJECTS {
@@ -364,7 +374,15 @@ pub fn parse_manifests(text: &str, source_name: &str) -> Result<Manifests, Manif
             });
             continue;
         }
-        let document: Value = match yaml_serde::from_str(chunk.text) {
+        // JSON is read by serde_json, several times faster than libyaml;
+        // what it refuses (YAML flow style, say) goes to libyaml.
+        let json = chunk
+            .text
+            .trim_start()
+            .starts_with('{')
+            .then(|| serde_json::from_str::<Value>(chunk.text).ok())
+            .flatten();
+        let document: Value = match json.map_or_else(|| yaml_serde::from_str(chunk.text), Ok) {
             Ok(document) => document,
             Err(error) => {
                 let (line, message) = yaml_error(&error, chunk.first_line);
@@ -633,6 +651,7 @@ fn is_list(map: &serde_json::Map<String, Value>) -> bool {
 enum Input<'a> {
     Value(Value),
     Yaml(&'a str),
+    Tree(&'a block_yaml::Document<'a>, usize),
 }
 
 impl Input<'_> {
@@ -648,6 +667,9 @@ impl Input<'_> {
                 }
             }),
             Input::Yaml(text) => yaml_serde::from_str(text).map_err(|error| error.to_string()),
+            Input::Tree(document, node) => document
+                .deserialize(node)
+                .map_err(|error| error.to_string()),
         }
     }
 }
@@ -762,6 +784,114 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
             })
         }
     }
+}
+
+/// Reads one document with the block-YAML reader, which keeps to the
+/// subset of YAML that Kubernetes tooling writes, and returns the number of
+/// objects read (`List` items counted). Returns `None`, having changed
+/// nothing, when the slow path must read the document instead: YAML
+/// outside that subset, a type or schema error (the slow path words it),
+/// `apiVersion` or `kind` missing or not strings, or a retired version.
+fn read_document_tree(text: &str, origin: &Origin, manifests: &mut Manifests) -> Option<usize> {
+    let document = block_yaml::parse(text)?;
+    let root = document.root();
+    if !matches!(document.kind(root), block_yaml::Kind::Mapping) {
+        return None;
+    }
+    let api_version = string_field(&document, root, "apiVersion").ok()??;
+    let kind = string_field(&document, root, "kind").ok()??;
+    let items = document
+        .entry(root, "items")
+        .filter(|&(_, items)| matches!(document.kind(items), block_yaml::Kind::Sequence))
+        .map(|(_, items)| items);
+    let mut read = Vec::new();
+    let mut skipped = Vec::new();
+    match items.filter(|_| kind.ends_with("List")) {
+        Some(items) => {
+            // Items of a typed list (such as `PodList`) take the list's
+            // version and kind, as in `with_list_type`.
+            let item_kind = kind.strip_suffix("List").filter(|kind| !kind.is_empty());
+            for (index, item) in document.elements(items).enumerate() {
+                if !matches!(document.kind(item), block_yaml::Kind::Mapping) {
+                    return None;
+                }
+                let own_version = string_field(&document, item, "apiVersion").ok()?;
+                let own_kind = string_field(&document, item, "kind").ok()?;
+                let (item_version, item_kind) = match item_kind {
+                    Some(list_kind) => (
+                        own_version.unwrap_or(api_version),
+                        own_kind.unwrap_or(list_kind),
+                    ),
+                    None => (own_version?, own_kind?),
+                };
+                let origin = Origin {
+                    item: Some(index),
+                    ..origin.clone()
+                };
+                read_tree_object(
+                    &document,
+                    item,
+                    item_version,
+                    item_kind,
+                    origin,
+                    &mut read,
+                    &mut skipped,
+                )?;
+            }
+        }
+        None => read_tree_object(
+            &document,
+            root,
+            api_version,
+            kind,
+            origin.clone(),
+            &mut read,
+            &mut skipped,
+        )?,
+    }
+    let count = read.len() + skipped.len();
+    manifests.objects.extend(read);
+    for key in skipped {
+        *manifests.skipped.entry(key).or_default() += 1;
+    }
+    Some(count)
+}
+
+/// Returns a mapping's string field as the slow path reads it from a
+/// `serde_json::Value`: `Ok(None)` when missing, `Err` when present but
+/// not a string.
+fn string_field<'d>(
+    document: &'d block_yaml::Document<'_>,
+    mapping: usize,
+    key: &str,
+) -> Result<Option<&'d str>, ()> {
+    match document.entry(mapping, key) {
+        None => Ok(None),
+        Some(_) => document.string_at(mapping, key).map(Some).ok_or(()),
+    }
+}
+
+/// Reads one object of a tree into `read` or, for a kind no control reads,
+/// its `apiVersion/kind` into `skipped`. `None` when the slow path must
+/// read the document.
+fn read_tree_object(
+    document: &block_yaml::Document<'_>,
+    node: usize,
+    api_version: &str,
+    kind: &str,
+    origin: Origin,
+    read: &mut Vec<Object>,
+    skipped: &mut Vec<String>,
+) -> Option<()> {
+    if api_version == "batch/v1beta1" {
+        return None;
+    }
+    match resource_from(api_version, kind, Input::Tree(document, node)) {
+        Some(Ok(resource)) => read.push(Object { origin, resource }),
+        Some(Err(_)) => return None,
+        None => skipped.push(format!("{api_version}/{kind}")),
+    }
+    Some(())
 }
 
 /// Reads one document on the fast path: when the document's text names
