@@ -20,7 +20,7 @@
 //! [`MAX_DEPTH`]: crate::manifest::MAX_DEPTH
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Visitor};
@@ -71,6 +71,8 @@ pub(crate) struct Node<'a> {
 pub(crate) struct Document<'a> {
     pub text: &'a str,
     pub nodes: Vec<Node<'a>>,
+    /// Byte offsets where lines start, built on the first position asked.
+    line_starts: OnceCell<Vec<usize>>,
 }
 
 /// Parses one YAML document, or returns `None` when it is outside the
@@ -102,6 +104,7 @@ pub(crate) fn parse(text: &str) -> Option<Document<'_>> {
     Some(Document {
         text,
         nodes: parser.nodes,
+        line_starts: OnceCell::new(),
     })
 }
 
@@ -1090,13 +1093,14 @@ impl<'a> Document<'a> {
 
     /// Returns the 1-based line and column (in characters) of a node.
     pub fn position(&self, node: usize) -> (usize, usize) {
-        let before = &self.text.as_bytes()[..self.nodes[node].start];
-        let line = memchr::memchr_iter(b'\n', before).count() + 1;
-        let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-        let column = self.text[line_start..self.nodes[node].start]
-            .chars()
-            .count()
-            + 1;
+        let line_starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1))
+                .collect()
+        });
+        let offset = self.nodes[node].start;
+        let line = line_starts.partition_point(|&start| start <= offset);
+        let column = self.text[line_starts[line - 1]..offset].chars().count() + 1;
         (line, column)
     }
 
