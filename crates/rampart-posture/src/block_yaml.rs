@@ -85,7 +85,7 @@ pub(crate) fn parse(text: &str) -> Option<Document<'_>> {
         text,
         bytes: text.as_bytes(),
         pos: 0,
-        nodes: Vec::with_capacity(text.len() / 12),
+        nodes: Vec::with_capacity(text.len() / 8),
         depth: 0,
         tabs: memchr::memchr(b'\t', text.as_bytes()).is_some(),
         anchors: Vec::new(),

@@ -335,3 +335,78 @@ proptest! {
         differential(&text, &mut tally);
     }
 }
+
+/// The line-by-line splitter that `split_documents` replaced: it visits
+/// every line, which is easy to check by eye.
+fn split_by_lines(text: &str) -> Vec<(usize, usize, usize, &str)> {
+    let has_content = |body: &str| {
+        body.lines().any(|line| {
+            let line = line.trim();
+            !line.is_empty() && !line.starts_with('#') && !line.starts_with('%')
+        })
+    };
+    let is_marker = |line: &str, marker: &str| {
+        line.strip_prefix(marker)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+    };
+    let mut documents = Vec::new();
+    let (mut start, mut start_line, mut explicit, mut column, mut offset) = (0, 1, false, 0, 0);
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let marker = if is_marker(bare, "---") {
+            Some(true)
+        } else if is_marker(bare, "...") {
+            Some(false)
+        } else {
+            None
+        };
+        if let Some(starts) = marker {
+            let body = &text[start..offset];
+            if explicit || has_content(body) {
+                documents.push((documents.len() + 1, start_line, column, body));
+            }
+            start = offset + if starts { 3 } else { line.len() }.min(line.len());
+            start_line = if starts { index + 1 } else { index + 2 };
+            column = if starts { 3 } else { 0 };
+            explicit = starts;
+        }
+        offset += line.len();
+    }
+    let body = &text[start..];
+    if explicit || has_content(body) {
+        documents.push((documents.len() + 1, start_line, column, body));
+    }
+    documents
+}
+
+fn stream_line() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        Just("---\n"),
+        Just("--- a: b\n"),
+        Just("---\t\n"),
+        Just("---x\n"),
+        Just(" ---\n"),
+        Just("...\n"),
+        Just("... #c\n"),
+        Just("....\n"),
+        Just("a: 1\n"),
+        Just("\n"),
+        Just("# c\n"),
+        Just("%YAML 1.2\n"),
+        Just("---\r\n"),
+        Just("---"),
+        Just("..."),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn documents_split_as_line_by_line(lines in prop::collection::vec(stream_line(), 0..20)) {
+        let text = lines.concat();
+        let split: Vec<_> = split_documents(&text)
+            .into_iter()
+            .map(|d| (d.number, d.first_line, d.first_column_offset, d.text))
+            .collect();
+        prop_assert_eq!(split, split_by_lines(&text));
+    }
+}

@@ -445,8 +445,26 @@ pub(crate) fn split_documents(text: &str) -> Vec<DocumentText<'_>> {
     let mut start_line = 1usize;
     let mut explicit = false;
     let mut column_offset = 0usize;
-    let mut offset = 0usize;
-    for (index, line) in text.split_inclusive('\n').enumerate() {
+    // Only lines that start with `---` or `...` can be markers; they are
+    // found with a substring search instead of visiting every line, and
+    // lines are counted between them.
+    let bytes = text.as_bytes();
+    let mut candidates: Vec<usize> = memchr::memmem::find_iter(bytes, b"\n---")
+        .chain(memchr::memmem::find_iter(bytes, b"\n..."))
+        .map(|newline| newline + 1)
+        .collect();
+    if bytes.starts_with(b"---") || bytes.starts_with(b"...") {
+        candidates.push(0);
+    }
+    candidates.sort_unstable();
+    let mut counted_to = 0usize;
+    let mut index = 0usize;
+    for offset in candidates {
+        index += memchr::memchr_iter(b'\n', &bytes[counted_to..offset]).count();
+        counted_to = offset;
+        let line_end =
+            memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i + 1);
+        let line = &text[offset..line_end];
         let bare = line.trim_end_matches(['\n', '\r']);
         let marker = if is_marker(bare, "---") {
             Some(true)
@@ -477,7 +495,6 @@ pub(crate) fn split_documents(text: &str) -> Vec<DocumentText<'_>> {
             column_offset = if starts_document { 3 } else { 0 };
             explicit = starts_document;
         }
-        offset += line.len();
     }
     let body = &text[start..];
     if explicit || has_content(body) {
