@@ -294,8 +294,8 @@ impl<'a> Parser<'a> {
     /// `pos`, if the line has one there.
     fn plain_or_quoted_key(&self) -> Option<usize> {
         let first = self.peek()?;
-        let line_end = self.line_end(self.pos);
         let after_key = if first == b'"' || first == b'\'' {
+            let line_end = self.line_end(self.pos);
             let mut probe = Parser {
                 text: self.text,
                 bytes: self.bytes,
@@ -318,23 +318,21 @@ impl<'a> Parser<'a> {
             if !self.starts_plain(self.pos) {
                 return None;
             }
-            let line = &self.bytes[self.pos..line_end];
-            let mut from = 0;
+            let mut from = self.pos;
             let colon = loop {
-                let i = from + memchr::memchr2(b':', b'#', &line[from..])?;
-                if line[i] == b':' {
-                    if is_space_break_or_end(line.get(i + 1).copied()) {
-                        break i;
-                    }
-                } else if line[i - 1] == b' ' {
-                    return None;
+                let i = from + memchr::memchr3(b':', b'#', b'\n', &self.bytes[from..])?;
+                match self.bytes[i] {
+                    b':' if is_space_break_or_end(self.peek_at(i + 1)) => break i,
+                    b'#' if self.bytes[i - 1] == b' ' => return None,
+                    b'\n' => return None,
+                    _ => {}
                 }
                 from = i + 1;
             };
-            if self.tabs && memchr::memchr(b'\t', &line[..colon]).is_some() {
+            if self.tabs && memchr::memchr(b'\t', &self.bytes[self.pos..colon]).is_some() {
                 return None;
             }
-            self.pos + colon
+            colon
         };
         is_space_break_or_end(self.peek_at(after_key + 1)).then_some(after_key)
     }
@@ -552,21 +550,22 @@ impl<'a> Parser<'a> {
     /// (those indented more than `parent`).
     fn plain_scalar(&mut self, parent: isize) -> Option<()> {
         let start = self.pos;
-        let line_end = self.line_end(start);
-        let (first_end, comment) = self.plain_line(start, line_end)?;
+        let (first_end, comment, line_end) = self.plain_line(start)?;
         let mut value: Cow<'a, str> = Cow::Borrowed(&self.text[start..first_end]);
         let mut next = (line_end + 1).min(self.bytes.len());
         // The start of the line after the last one that holds the scalar.
         let mut consumed = next;
         let mut empty_lines = 0usize;
         while !comment && next < self.bytes.len() {
-            let end = self.line_end(next);
-            let line = &self.bytes[next..end];
-            let spaces = line.iter().take_while(|&&b| b == b' ').count();
-            match line.get(spaces) {
-                None => {
+            let spaces = self.bytes[next..]
+                .iter()
+                .take_while(|&&b| b == b' ')
+                .count();
+            match self.peek_at(next + spaces) {
+                None => break,
+                Some(b'\n') => {
                     empty_lines += 1;
-                    next = (end + 1).min(self.bytes.len());
+                    next += spaces + 1;
                     continue;
                 }
                 Some(b'\t') => return None,
@@ -576,11 +575,12 @@ impl<'a> Parser<'a> {
             if spaces as isize <= parent {
                 break;
             }
+            let end = self.line_end(next);
             let content_start = next + spaces;
             if !self.starts_plain(content_start) {
                 return None;
             }
-            let (content_end, comment) = self.plain_line(content_start, end)?;
+            let (content_end, comment, _) = self.plain_line(content_start)?;
             if comment {
                 return None;
             }
@@ -600,33 +600,33 @@ impl<'a> Parser<'a> {
         Some(())
     }
 
-    /// Returns the end of the plain text on `start..line_end` (before
-    /// trailing spaces and a comment) and whether a comment follows.
-    /// `None` when the line holds `: ` (a key where none may be), a tab, a
-    /// trailing `:` or no text.
-    fn plain_line(&self, start: usize, line_end: usize) -> Option<(usize, bool)> {
-        let line = &self.bytes[start..line_end];
-        let mut end = line.len();
-        let mut comment = false;
-        let mut from = 0;
-        while let Some(found) = memchr::memchr2(b':', b'#', &line[from..]) {
+    /// Returns, for plain text starting at `start`, where the text ends
+    /// (before trailing spaces and a comment), whether a comment follows,
+    /// and where the line ends. `None` when the line holds `: ` (a key
+    /// where none may be), a tab, a trailing `:` or no text.
+    fn plain_line(&self, start: usize) -> Option<(usize, bool, usize)> {
+        let mut from = start;
+        let (end, comment, line_end) = loop {
+            let Some(found) = memchr::memchr3(b':', b'#', b'\n', &self.bytes[from..]) else {
+                break (self.bytes.len(), false, self.bytes.len());
+            };
             let i = from + found;
-            if line[i] == b':' {
-                if is_space_break_or_end(line.get(i + 1).copied()) {
-                    return None;
+            match self.bytes[i] {
+                b'\n' => break (i, false, i),
+                b':' if is_space_break_or_end(self.peek_at(i + 1)) => return None,
+                b'#' if i > start && self.bytes[i - 1] == b' ' => {
+                    break (i, true, self.line_end(i));
                 }
-            } else if i > 0 && line[i - 1] == b' ' {
-                end = i;
-                comment = true;
-                break;
+                _ => {}
             }
             from = i + 1;
-        }
-        if self.tabs && memchr::memchr(b'\t', &line[..end]).is_some() {
+        };
+        let text = &self.bytes[start..end];
+        if self.tabs && memchr::memchr(b'\t', text).is_some() {
             return None;
         }
-        let trimmed = line[..end].iter().rposition(|&b| b != b' ')? + 1;
-        Some((start + trimmed, comment))
+        let trimmed = text.iter().rposition(|&b| b != b' ')? + 1;
+        Some((start + trimmed, comment, line_end))
     }
 
     /// Parses a single- or double-quoted scalar at `pos` and moves past
