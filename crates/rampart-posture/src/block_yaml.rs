@@ -74,6 +74,8 @@ pub(crate) struct Document<'a> {
     pub nodes: Vec<Node<'a>>,
     /// Byte offsets where lines start, built on the first position asked.
     line_starts: OnceCell<Vec<usize>>,
+    /// Whether the document is JSON, whose strings are never plain.
+    json: bool,
 }
 
 /// Parses one YAML document, or returns `None` when it is outside the
@@ -106,6 +108,50 @@ pub(crate) fn parse(text: &str) -> Option<Document<'_>> {
         text,
         nodes: parser.nodes,
         line_starts: OnceCell::new(),
+        json: false,
+    })
+}
+
+/// Parses a document that starts with `{` as JSON, and any other (or one
+/// that is not JSON) as block YAML; see [`parse`] and [`parse_json`].
+pub(crate) fn parse_document(text: &str) -> Option<Document<'_>> {
+    if text.trim_start().starts_with('{') {
+        parse_json(text).or_else(|| parse(text))
+    } else {
+        parse(text)
+    }
+}
+
+/// Parses one JSON document into the same tree, or returns `None` for text
+/// that is not JSON as it is written in manifests (tabs and `\r` aside),
+/// or nested deeper than [`MAX_DEPTH`].
+///
+/// The tree is strict, as serde_json is: a string field does not take a
+/// number or a boolean, so such a schema error goes to the slow path.
+pub(crate) fn parse_json(text: &str) -> Option<Document<'_>> {
+    if !allowed_characters(text) || memchr::memchr(b'\t', text.as_bytes()).is_some() {
+        return None;
+    }
+    let mut parser = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        nodes: Vec::with_capacity(text.len() / 12),
+        depth: 0,
+        tabs: false,
+        anchors: Vec::new(),
+    };
+    parser.skip_json_whitespace();
+    parser.json_value()?;
+    parser.skip_json_whitespace();
+    if !parser.at_end() {
+        return None;
+    }
+    Some(Document {
+        text,
+        nodes: parser.nodes,
+        line_starts: OnceCell::new(),
+        json: true,
     })
 }
 
@@ -1018,6 +1064,182 @@ impl<'a> Parser<'a> {
     }
 }
 
+impl<'a> Parser<'a> {
+    fn skip_json_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\n')) {
+            self.pos += 1;
+        }
+    }
+
+    fn json_value(&mut self) -> Option<()> {
+        let start = self.pos;
+        match self.peek()? {
+            b'{' | b'[' => {
+                self.enter()?;
+                let object = self.peek() == Some(b'{');
+                let close = if object { b'}' } else { b']' };
+                let node = self.push(
+                    if object {
+                        Kind::Mapping
+                    } else {
+                        Kind::Sequence
+                    },
+                    start,
+                );
+                self.pos += 1;
+                self.skip_json_whitespace();
+                let mut entries = 0;
+                if self.peek() == Some(close) {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        if object {
+                            let key_start = self.pos;
+                            let key = self.json_string()?;
+                            self.scalar(Style::Quoted, key, key_start);
+                            self.skip_json_whitespace();
+                            if self.peek() != Some(b':') {
+                                return None;
+                            }
+                            self.pos += 1;
+                            self.skip_json_whitespace();
+                        }
+                        self.json_value()?;
+                        entries += 1;
+                        self.skip_json_whitespace();
+                        match self.peek()? {
+                            b',' => {
+                                self.pos += 1;
+                                self.skip_json_whitespace();
+                            }
+                            byte if byte == close => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                self.close(node, entries);
+                self.depth -= 1;
+                Some(())
+            }
+            b'"' => {
+                let text = self.json_string()?;
+                self.scalar(Style::Quoted, text, start);
+                Some(())
+            }
+            _ => {
+                let length = self.bytes[start..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.'))
+                    .count();
+                let token = &self.text[start..start + length];
+                if !matches!(token, "true" | "false" | "null") && !is_json_number(token) {
+                    return None;
+                }
+                self.pos += length;
+                self.scalar(Style::Plain, Cow::Borrowed(token), start);
+                Some(())
+            }
+        }
+    }
+
+    /// Reads a JSON string at `pos`: no raw line break, JSON's escapes
+    /// only, and no unpaired surrogate (which YAML rejects).
+    fn json_string(&mut self) -> Option<Cow<'a, str>> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let end = start + memchr::memchr3(b'"', b'\\', b'\n', &self.bytes[start..])?;
+        if self.bytes[end] == b'"' {
+            self.pos = end + 1;
+            return Some(Cow::Borrowed(&self.text[start..end]));
+        }
+        let mut text = String::from(&self.text[start..end]);
+        self.pos = end;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.pos += 1;
+                    return Some(Cow::Owned(text));
+                }
+                b'\n' => return None,
+                b'\\' => {
+                    let escaped = match self.peek_at(self.pos + 1)? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let hex = self.text.get(self.pos + 2..self.pos + 6)?;
+                            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                                return None;
+                            }
+                            self.pos += 4;
+                            char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+                        }
+                        _ => return None,
+                    };
+                    text.push(escaped);
+                    self.pos += 2;
+                }
+                _ => {
+                    let next =
+                        self.pos + memchr::memchr3(b'"', b'\\', b'\n', &self.bytes[self.pos..])?;
+                    text.push_str(&self.text[self.pos..next]);
+                    self.pos = next;
+                }
+            }
+        }
+    }
+}
+
+/// Returns whether a token is a JSON number that both readers give the same
+/// value: integers of up to 18 digits (a larger one is a float for
+/// serde_json but a 128-bit integer for yaml_serde) or a fraction or
+/// exponent form.
+fn is_json_number(token: &str) -> bool {
+    let digits = token.strip_prefix('-').unwrap_or(token);
+    let (integer, rest) = digits.split_at(
+        digits
+            .bytes()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(digits.len()),
+    );
+    if integer.is_empty() || (integer.len() > 1 && integer.starts_with('0')) {
+        return false;
+    }
+    if rest.is_empty() {
+        return integer.len() <= 18;
+    }
+    let (fraction, exponent) = match rest.strip_prefix('.') {
+        Some(after) => {
+            let end = after
+                .bytes()
+                .position(|b| !b.is_ascii_digit())
+                .unwrap_or(after.len());
+            if end == 0 {
+                return false;
+            }
+            (true, &after[end..])
+        }
+        None => (false, rest),
+    };
+    match exponent.strip_prefix(['e', 'E']) {
+        Some(power) => {
+            let power = power.strip_prefix(['+', '-']).unwrap_or(power);
+            !power.is_empty() && power.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => fraction && exponent.is_empty(),
+    }
+}
+
 impl<'a> Document<'a> {
     pub fn root(&self) -> usize {
         0
@@ -1441,6 +1663,8 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'_, '_> {
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.kind() {
+            // A JSON number or boolean is not a string, as for serde_json.
+            Kind::Scalar(Style::Plain, _) if self.document.json => Err(self.invalid(&visitor)),
             Kind::Scalar(_, text) => visitor.visit_str(text),
             _ => Err(self.invalid(&visitor)),
         }

@@ -45,7 +45,81 @@ fn differential(text: &str, tally: &mut Tally) {
         typed_equal::<NetworkPolicy>(&document, chunk.text);
         typed_equal::<ClusterRole>(&document, chunk.text);
         positions_equal(&document, chunk.text);
+        json_differential(&serde_json::to_string_pretty(&expected).unwrap());
+        json_differential(&serde_json::to_string(&expected).unwrap());
     }
+}
+
+/// Checks the JSON reader on one document against serde_json (values and
+/// strict typed objects) and the event parser (positions).
+fn json_differential(text: &str) {
+    let Some(document) = block_yaml::parse_json(text) else {
+        // Only JSON the reader cannot take exactly is left to the slow path.
+        let value: Result<Value, _> = serde_json::from_str(text);
+        if let Ok(value) = value {
+            assert!(
+                !value.is_object() || text.contains(['\t', '\r']) || has_wide_number(&value),
+                "JSON not read:\n{text}"
+            );
+        }
+        return;
+    };
+    let expected: Value = serde_json::from_str(text)
+        .unwrap_or_else(|error| panic!("the JSON reader accepted invalid JSON ({error}):\n{text}"));
+    let read: Value = document.deserialize(document.root()).unwrap();
+    assert_eq!(read, expected, "different JSON values for:\n{text}");
+    json_typed_equal::<Pod>(&document, text);
+    json_typed_equal::<Deployment>(&document, text);
+    json_typed_equal::<CronJob>(&document, text);
+    json_typed_equal::<ClusterRole>(&document, text);
+    let mut paths = vec![String::new()];
+    collect_paths(&document, document.root(), String::new(), &mut paths);
+    for path in &paths {
+        let query = FieldQuery {
+            document: 1,
+            item: None,
+            field: (!path.is_empty()).then_some(path.as_str()),
+        };
+        if let Some(expected) = locate_in_stream(text, &[query])[0] {
+            let found = locate_in_tree(&document, &query);
+            assert_eq!(
+                found,
+                Some(expected),
+                "different positions of `{path}` in:\n{text}"
+            );
+        }
+    }
+}
+
+/// Integers of more than 18 digits are left to the slow path.
+fn has_wide_number(value: &Value) -> bool {
+    match value {
+        Value::Number(number) => number.to_string().trim_start_matches('-').len() > 18,
+        Value::Array(items) => items.iter().any(has_wide_number),
+        Value::Object(fields) => fields.values().any(has_wide_number),
+        _ => false,
+    }
+}
+
+fn json_typed_equal<T>(document: &Document<'_>, text: &str)
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let Ok(read) = document.deserialize::<T>(document.root()) else {
+        return;
+    };
+    let expected: T = serde_json::from_str(text).unwrap_or_else(|error| {
+        panic!(
+            "the JSON reader read a {} that serde_json rejects ({error}):\n{text}",
+            std::any::type_name::<T>()
+        )
+    });
+    assert_eq!(
+        serde_json::to_value(read).unwrap(),
+        serde_json::to_value(expected).unwrap(),
+        "different {} for:\n{text}",
+        std::any::type_name::<T>()
+    );
 }
 
 /// Whenever the reader deserializes a type, yaml_serde gives the same
@@ -399,7 +473,43 @@ fn stream_line() -> impl Strategy<Value = &'static str> {
     ]
 }
 
+fn json_piece() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        Just("{"),
+        Just("}"),
+        Just("["),
+        Just("]"),
+        Just(","),
+        Just(":"),
+        Just(" "),
+        Just("\n"),
+        Just("\"a\""),
+        Just("\"k\": "),
+        Just("\"\\n\\u00e9\\\"\""),
+        Just("\"\\ud800\""),
+        Just("1"),
+        Just("-0"),
+        Just("1.5e3"),
+        Just("01"),
+        Just("1234567890123456789012"),
+        Just("true"),
+        Just("null"),
+        Just("nul"),
+    ]
+}
+
 proptest! {
+    #[test]
+    fn mangled_json_is_never_misread(pieces in prop::collection::vec(json_piece(), 1..30)) {
+        let text = format!("{{{}", pieces.concat());
+        if let Some(document) = block_yaml::parse_json(&text) {
+            let expected: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|error| panic!("accepted invalid JSON ({error}):\n{text}"));
+            let read: Value = document.deserialize(document.root()).unwrap();
+            prop_assert_eq!(read, expected);
+        }
+    }
+
     #[test]
     fn documents_split_as_line_by_line(lines in prop::collection::vec(stream_line(), 0..20)) {
         let text = lines.concat();

@@ -77,7 +77,7 @@ pub fn locate_fields(text: &str, queries: &[FieldQuery<'_>]) -> Vec<Option<TextP
                 ..queries[index]
             })
             .collect();
-        let found = match block_yaml::parse(chunk.text) {
+        let found = match block_yaml::parse_document(chunk.text) {
             Some(document) => local
                 .iter()
                 .map(|query| locate_in_tree(&document, query))

@@ -803,14 +803,14 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
     }
 }
 
-/// Reads one document with the block-YAML reader, which keeps to the
-/// subset of YAML that Kubernetes tooling writes, and returns the number of
+/// Reads one document with the JSON or block-YAML reader (the latter keeps
+/// to the subset of YAML that Kubernetes tooling writes), and returns the number of
 /// objects read (`List` items counted). Returns `None`, having changed
 /// nothing, when the slow path must read the document instead: YAML
 /// outside that subset, a type or schema error (the slow path words it),
 /// `apiVersion` or `kind` missing or not strings, or a retired version.
 fn read_document_tree(text: &str, origin: &Origin, manifests: &mut Manifests) -> Option<usize> {
-    let document = block_yaml::parse(text)?;
+    let document = block_yaml::parse_document(text)?;
     let root = document.root();
     if !matches!(document.kind(root), block_yaml::Kind::Mapping) {
         return None;
