@@ -153,7 +153,7 @@ impl Serialize for FindingEntry<'_> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("control", finding.control.id)?;
         map.serialize_entry("severity", &finding.severity)?;
-        map.serialize_entry("resource", &finding.resource)?;
+        map.serialize_entry("resource", &*finding.resource)?;
         if let Some(container) = &finding.container {
             map.serialize_entry("container", container)?;
         }
