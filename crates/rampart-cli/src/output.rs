@@ -1,9 +1,9 @@
 //! `-o FORMAT[=FILE]` output targets, shared by every command that writes
-//! reports. All outputs are rendered before any is written, so a failure
-//! leaves existing files untouched.
+//! reports. Files are replaced only when every output was written, so a
+//! failure leaves existing files untouched.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
@@ -75,54 +75,77 @@ pub fn stdout_is_terminal() -> bool {
 /// temporary name beside the target first and renamed into place only when
 /// all of them were written, so a failure leaves every target as it was.
 pub fn write_all<F>(rendered: Vec<(OutputTarget<F>, String)>) -> anyhow::Result<()> {
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let mut direct: Vec<(PathBuf, String)> = Vec::new();
-    let mut stdout_text = None;
-    for (target, text) in rendered {
-        match target.file {
-            // A device or pipe (`-o json=/dev/null`) is written in place:
-            // renaming over it would replace it.
-            Some(path) if is_device(&path) => direct.push((path, text)),
-            Some(path) => {
-                let name = path
-                    .file_name()
-                    .map(|name| name.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let temporary =
-                    path.with_file_name(format!(".{name}.rampart-{}.tmp", std::process::id()));
-                if let Err(error) = std::fs::write(&temporary, text.as_bytes()) {
-                    let _ = std::fs::remove_file(&temporary);
-                    for (temporary, _) in &staged {
-                        let _ = std::fs::remove_file(temporary);
-                    }
-                    return Err(error).with_context(|| format!("cannot write {}", path.display()));
-                }
-                staged.push((temporary, path));
-            }
-            None => stdout_text = Some(text),
+    write_each(
+        rendered,
+        |(target, _)| target.file.as_deref(),
+        |(_, text), out| out.write_all(text.as_bytes()),
+    )
+}
+
+/// Writes each output with `write`, which may render the document as it
+/// writes it, to the file `file_of` returns or to stdout for `None`.
+///
+/// Files are written under a temporary name beside the target first.
+/// Devices and pipes (`-o json=/dev/null`) are written in place after
+/// that, because renaming over them would replace them. The files are
+/// renamed into place only when all of them were written, so a failure
+/// leaves every target file as it was, and stdout comes last.
+pub fn write_each<T>(
+    outputs: Vec<T>,
+    file_of: impl Fn(&T) -> Option<&Path>,
+    write: impl Fn(&T, &mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut files = Vec::new();
+    let mut devices = Vec::new();
+    let mut stdout_output = None;
+    for output in &outputs {
+        match file_of(output) {
+            Some(path) if is_device(path) => devices.push((output, path)),
+            Some(path) => files.push((output, path)),
+            None => stdout_output = Some(output),
         }
     }
-    for (path, text) in direct {
-        if let Err(error) = std::fs::write(&path, text.as_bytes()) {
-            for (temporary, _) in &staged {
-                let _ = std::fs::remove_file(temporary);
-            }
+    let write_file = |output: &T, path: &Path| {
+        let file = std::fs::File::create(path)?;
+        let mut writer = std::io::BufWriter::with_capacity(1 << 16, file);
+        write(output, &mut writer)?;
+        writer.flush()
+    };
+    let remove_staged = |staged: &[(PathBuf, &Path)]| {
+        for (temporary, _) in staged {
+            let _ = std::fs::remove_file(temporary);
+        }
+    };
+
+    let mut staged: Vec<(PathBuf, &Path)> = Vec::new();
+    for (output, path) in files {
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temporary = path.with_file_name(format!(".{name}.rampart-{}.tmp", std::process::id()));
+        if let Err(error) = write_file(output, &temporary) {
+            let _ = std::fs::remove_file(&temporary);
+            remove_staged(&staged);
+            return Err(error).with_context(|| format!("cannot write {}", path.display()));
+        }
+        staged.push((temporary, path));
+    }
+    for (output, path) in devices {
+        if let Err(error) = write_file(output, path) {
+            remove_staged(&staged);
             return Err(error).with_context(|| format!("cannot write {}", path.display()));
         }
     }
     for (index, (temporary, path)) in staged.iter().enumerate() {
         if let Err(error) = std::fs::rename(temporary, path) {
-            for (temporary, _) in &staged[index..] {
-                let _ = std::fs::remove_file(temporary);
-            }
+            remove_staged(&staged[index..]);
             return Err(error).with_context(|| format!("cannot write {}", path.display()));
         }
     }
-    if let Some(text) = stdout_text {
+    if let Some(output) = stdout_output {
         let mut stdout = std::io::stdout().lock();
-        let written = stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush());
+        let written = write(output, &mut stdout).and_then(|()| stdout.flush());
         match written {
             // A closed pipe (`rampart sbom … | head`) means the reader has what it wants.
             Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),

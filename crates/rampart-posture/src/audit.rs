@@ -1,14 +1,16 @@
 //! The audit: every control over a set of objects, with the per-framework
 //! scores.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::control::{Control, Framework, Severity, catalogue};
-use crate::controls::{admission, escape, images, network, pss, rbac, resources, secrets};
-use crate::finding::{Finding, ResourceRef, Sink, Warning, effective_namespace};
+use crate::controls::{admission, escape, id_rank, images, network, pss, rbac, resources, secrets};
+use crate::finding::{FastHash, Finding, ResourceRef, Sink, Warning, effective_namespace};
 use crate::level::PolicyVersion;
 use crate::manifest::{Object, Resource};
 
@@ -49,46 +51,74 @@ pub struct AuditResult {
 
 /// Runs every control over `objects`.
 pub fn audit(objects: &[Object], options: &AuditOptions) -> AuditResult {
-    let service_accounts = service_account_settings(objects);
-    let mut sink = objects
-        .par_iter()
-        .fold(Sink::default, |mut sink, object| {
-            let mut own = Sink::default();
-            check_object(object, options, &service_accounts, &mut own);
-            sink.merge_object(own, effective_namespace(object));
-            sink
-        })
-        .reduce(Sink::default, |mut left, right| {
-            left.merge(right);
-            left
-        });
+    // The controls that relate objects run beside the per-object ones: on
+    // their own they would leave all but one core idle.
+    let (mut sink, related) = rayon::join(
+        || check_each_object(objects, options),
+        || {
+            let context = Context { objects, options };
+            let (rbac, (network, admission)) = rayon::join(
+                || run_related(&context, rbac::check),
+                || {
+                    rayon::join(
+                        || run_related(&context, network::check),
+                        || run_related(&context, admission::check),
+                    )
+                },
+            );
+            [rbac, network, admission]
+        },
+    );
+    for other in related {
+        sink.merge(other);
+    }
 
-    let context = Context { objects, options };
-    rbac::check(&context, &mut sink);
-    network::check(&context, &mut sink);
-    admission::check(&context, &mut sink);
-
-    let mut findings = sink.findings;
-    findings.par_sort_unstable_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.control.id.cmp(b.control.id))
-            .then_with(|| a.resource.cmp(&b.resource))
-            .then_with(|| a.field.cmp(&b.field))
-            .then_with(|| a.message.cmp(&b.message))
-    });
+    let (mut findings, warnings, evaluated, evaluated_by_namespace) = sink.into_parts();
+    sort_findings(&mut findings);
     AuditResult {
         findings,
-        evaluated: sink.evaluated,
-        warnings: sink.warnings,
-        evaluated_by_namespace: sink.evaluated_by_namespace,
+        evaluated,
+        warnings,
+        evaluated_by_namespace,
     }
+}
+
+/// Runs the per-object controls over every object, in parallel.
+fn check_each_object(objects: &[Object], options: &AuditOptions) -> Sink {
+    let service_accounts = service_account_settings(objects);
+    let pss_plan = pss::Plan::new(options.pss_version);
+    let parts: Vec<Sink> = objects
+        .par_iter()
+        .fold(Sink::default, |mut sink, object| {
+            sink.begin_object(object);
+            check_object(object, options, &pss_plan, &service_accounts, &mut sink);
+            sink
+        })
+        .collect();
+    // One merge into a sink of the final size moves each finding once,
+    // where a pairwise reduce moved it once per level of the tree.
+    let mut sink = Sink::default();
+    sink.findings
+        .reserve_exact(parts.iter().map(|part| part.findings.len()).sum());
+    for part in parts {
+        sink.merge(part);
+    }
+    sink.end_objects();
+    sink
+}
+
+/// Runs one control that relates objects into a sink of its own.
+fn run_related(context: &Context<'_>, check: fn(&Context<'_>, &mut Sink)) -> Sink {
+    let mut sink = Sink::default();
+    check(context, &mut sink);
+    sink
 }
 
 fn check_object(
     object: &Object,
     options: &AuditOptions,
-    service_accounts: &HashMap<(String, String), Option<bool>>,
+    pss_plan: &pss::Plan,
+    service_accounts: &ServiceAccounts<'_>,
     sink: &mut Sink,
 ) {
     let Resource::Workload(workload) = &object.resource else {
@@ -97,22 +127,115 @@ fn check_object(
     let Some(pod) = workload.pod_view() else {
         return;
     };
-    pss::check(object, &pod, options.pss_version, sink);
+    pss::check(object, &pod, pss_plan, sink);
     escape::check(object, &pod, sink);
     secrets::check(object, &pod, service_accounts, sink);
     images::check(object, &pod, &options.allowed_registries, sink);
     resources::check(object, workload, &pod, sink);
 }
 
-/// Returns each ServiceAccount's `automountServiceAccountToken`, keyed by
+/// Sorts findings by severity (highest first), control id, resource,
+/// field and message, and findings equal in all of these by their
+/// position in `findings`.
+///
+/// Severity, control and resource are first replaced by numbers that sort
+/// the same way, because comparing the strings of two resources on each
+/// step of the sort took most of its time.
+fn sort_findings(findings: &mut Vec<Finding>) {
+    let Some(keys) = sort_keys(findings) else {
+        findings.par_sort_by(compare_findings);
+        return;
+    };
+    let mut order: Vec<(SortKey, usize)> = keys.into_iter().zip(0..).collect();
+    order.par_sort_unstable_by(|(key_a, a), (key_b, b)| {
+        let (first, second) = (&findings[*a], &findings[*b]);
+        key_a
+            .cmp(key_b)
+            .then_with(|| first.field.cmp(&second.field))
+            .then_with(|| first.message.cmp(&second.message))
+            .then_with(|| a.cmp(b))
+    });
+    let mut slots: Vec<Option<Finding>> = findings.drain(..).map(Some).collect();
+    findings.extend(order.into_iter().map(|(_, index)| {
+        slots[index]
+            .take()
+            .expect("each position appears once in the order")
+    }));
+}
+
+/// The order of [`sort_findings`], comparing every key as it is.
+fn compare_findings(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| a.control.id.cmp(b.control.id))
+        .then_with(|| a.resource.cmp(&b.resource))
+        .then_with(|| a.field.cmp(&b.field))
+        .then_with(|| a.message.cmp(&b.message))
+}
+
+/// Severity (highest first), rank of the control id and rank of the
+/// resource.
+type SortKey = (Reverse<Severity>, usize, usize);
+
+/// Returns the [`SortKey`] of each finding, or `None` when a control is
+/// not in the catalogue.
+///
+/// Resources are ranked in two steps: the distinct references (the
+/// findings of one object share one), then their values, so that equal
+/// resources behind different references get the same rank.
+fn sort_keys(findings: &[Finding]) -> Option<Vec<SortKey>> {
+    let controls: Vec<usize> = findings
+        .iter()
+        .map(|finding| id_rank(finding.control))
+        .collect::<Option<_>>()?;
+
+    let mut distinct: Vec<(usize, &ResourceRef)> = findings
+        .iter()
+        .map(|finding| (address(&finding.resource), &*finding.resource))
+        .collect();
+    distinct.par_sort_unstable_by_key(|(address, _)| *address);
+    distinct.dedup_by_key(|(address, _)| *address);
+
+    let mut by_value: Vec<usize> = (0..distinct.len()).collect();
+    by_value.par_sort_unstable_by(|&a, &b| distinct[a].1.cmp(distinct[b].1));
+    let mut ranks = vec![0; distinct.len()];
+    let mut rank = 0;
+    for (position, &index) in by_value.iter().enumerate() {
+        if position > 0 && distinct[by_value[position - 1]].1 != distinct[index].1 {
+            rank += 1;
+        }
+        ranks[index] = rank;
+    }
+
+    let keys = findings
+        .par_iter()
+        .zip(controls)
+        .map(|(finding, control)| {
+            let target = address(&finding.resource);
+            let position = distinct
+                .binary_search_by_key(&target, |(address, _)| *address)
+                .expect("every reference is listed");
+            (Reverse(finding.severity), control, ranks[position])
+        })
+        .collect();
+    Some(keys)
+}
+
+fn address(resource: &Arc<ResourceRef>) -> usize {
+    Arc::as_ptr(resource) as usize
+}
+
+/// Each ServiceAccount's `automountServiceAccountToken`, keyed by
 /// namespace and name.
-fn service_account_settings(objects: &[Object]) -> HashMap<(String, String), Option<bool>> {
+pub(crate) type ServiceAccounts<'a> = HashMap<(&'a str, &'a str), Option<bool>, FastHash>;
+
+fn service_account_settings(objects: &[Object]) -> ServiceAccounts<'_> {
     objects
         .iter()
         .filter_map(|object| match &object.resource {
             Resource::ServiceAccount(account) => {
-                let namespace = effective_namespace(object).unwrap_or("default").to_owned();
-                let key = (namespace, object.name().to_owned());
+                let namespace = effective_namespace(object).unwrap_or("default");
+                let key = (namespace, object.name());
                 Some((key, account.automount_service_account_token))
             }
             _ => None,
@@ -147,8 +270,9 @@ pub struct FrameworkScore {
 impl AuditResult {
     /// Returns the pass and fail counts of each control in the catalogue.
     pub fn control_results(&self) -> BTreeMap<&'static str, ControlResult> {
-        let mut failing: HashMap<&str, HashSet<&ResourceRef>> = HashMap::new();
-        let mut excepted: HashMap<&str, HashSet<&ResourceRef>> = HashMap::new();
+        type Resources<'a> = HashSet<&'a ResourceRef, FastHash>;
+        let mut failing: HashMap<&str, Resources<'_>, FastHash> = HashMap::default();
+        let mut excepted: HashMap<&str, Resources<'_>, FastHash> = HashMap::default();
         for finding in &self.findings {
             let target = if finding.is_excepted() {
                 &mut excepted
@@ -158,7 +282,7 @@ impl AuditResult {
             target
                 .entry(finding.control.id)
                 .or_default()
-                .insert(&finding.resource);
+                .insert(&*finding.resource);
         }
         catalogue()
             .iter()
@@ -237,5 +361,98 @@ impl AuditResult {
             .iter()
             .filter(|finding| !finding.is_excepted() && finding.severity >= severity)
             .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controls::escape::{HOST_PATH_MOUNT, PRIVILEGED_CONTAINER};
+    use crate::controls::images::LATEST_TAG;
+
+    fn resource(kind: &str, namespace: Option<&str>, name: &str) -> Arc<ResourceRef> {
+        Arc::new(ResourceRef {
+            api_version: "apps/v1".to_owned(),
+            kind: kind.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            name: name.to_owned(),
+        })
+    }
+
+    fn finding(
+        control: &'static Control,
+        severity: Severity,
+        resource: &Arc<ResourceRef>,
+        field: &str,
+        message: &str,
+    ) -> Finding {
+        Finding {
+            control,
+            severity,
+            resource: Arc::clone(resource),
+            origin: None,
+            container: None,
+            field: Some(field.to_owned()),
+            message: message.to_owned(),
+            exception: None,
+        }
+    }
+
+    #[test]
+    fn sort_matches_full_comparison() {
+        let web = resource("Deployment", Some("shop"), "web");
+        // Equal to `web` behind another reference, as RBAC subjects are.
+        let web_again = resource("Deployment", Some("shop"), "web");
+        let api = resource("Deployment", Some("shop"), "api");
+        let cluster = resource("DaemonSet", None, "agent");
+        let mut findings = vec![
+            finding(&LATEST_TAG, Severity::Medium, &web, "b", "m"),
+            finding(&HOST_PATH_MOUNT, Severity::Medium, &api, "a", "m"),
+            finding(&HOST_PATH_MOUNT, Severity::High, &web_again, "a", "m"),
+            finding(&PRIVILEGED_CONTAINER, Severity::High, &cluster, "a", "m"),
+            finding(&LATEST_TAG, Severity::Medium, &web_again, "a", "z"),
+            finding(&LATEST_TAG, Severity::Medium, &web, "a", "y"),
+            finding(&HOST_PATH_MOUNT, Severity::High, &web, "a", "m"),
+            finding(&HOST_PATH_MOUNT, Severity::Critical, &api, "c", "m"),
+        ];
+        // Tell the two equal findings apart by something the sort ignores.
+        findings[6].container = Some("second".to_owned());
+
+        let mut expected = findings.clone();
+        expected.sort_by(compare_findings);
+        sort_findings(&mut findings);
+
+        let describe = |findings: &[Finding]| -> Vec<String> {
+            findings
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {} {} {:?} {} {:?}",
+                        f.severity,
+                        f.control.id,
+                        f.resource.display(),
+                        f.field,
+                        f.message,
+                        f.container
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(describe(&findings), describe(&expected));
+    }
+
+    #[test]
+    fn sort_keys_rank_equal_resources_alike() {
+        let web = resource("Deployment", Some("shop"), "web");
+        let web_again = resource("Deployment", Some("shop"), "web");
+        let api = resource("Deployment", Some("shop"), "api");
+        let findings = vec![
+            finding(&LATEST_TAG, Severity::Medium, &web, "a", "m"),
+            finding(&LATEST_TAG, Severity::Medium, &api, "a", "m"),
+            finding(&LATEST_TAG, Severity::Medium, &web_again, "a", "m"),
+        ];
+        let keys = sort_keys(&findings).expect("catalogue controls");
+        assert_eq!(keys[0], keys[2]);
+        assert!(keys[1] < keys[0]);
     }
 }

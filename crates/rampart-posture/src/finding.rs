@@ -1,12 +1,20 @@
 //! Findings: a control that failed on one object, and the tally of what
 //! each control evaluated, from which the framework scores come.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::control::{Control, Severity};
+use crate::control::{Control, Severity, catalogue};
+use crate::controls::control_index;
 use crate::manifest::{Object, Origin};
+
+/// The hasher of the audit's maps keyed by object names, where SipHash,
+/// the standard one, took most of the time. foldhash does not resist
+/// crafted collisions, which could only slow the audit of the input that
+/// contains them.
+pub(crate) type FastHash = foldhash::fast::RandomState;
 
 /// The object a finding is about. RBAC findings name a subject (a user,
 /// group or service account) and carry the origin of the binding that
@@ -65,10 +73,14 @@ pub struct Finding {
     /// The control's severity, or a higher one for a worse case of it (a
     /// container runtime socket among host paths).
     pub severity: Severity,
-    pub resource: ResourceRef,
-    /// Where the object (for RBAC findings, the binding) was read from.
+    /// Shared by the findings of one object, so that a finding costs no
+    /// copy of the object's names.
+    #[serde(serialize_with = "serialize_resource")]
+    pub resource: Arc<ResourceRef>,
+    /// The origin of the object (for RBAC findings, of the binding),
+    /// shared like `resource`.
     #[serde(skip)]
-    pub origin: Option<Origin>,
+    pub origin: Option<Arc<Origin>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// Field path of the offending value, such as
@@ -86,6 +98,13 @@ fn serialize_control_id<S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(control.id)
+}
+
+fn serialize_resource<S: serde::Serializer>(
+    resource: &Arc<ResourceRef>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    resource.as_ref().serialize(serializer)
 }
 
 impl Finding {
@@ -109,30 +128,47 @@ pub struct Warning {
 #[derive(Debug, Default)]
 pub struct Sink {
     pub findings: Vec<Finding>,
-    /// Objects (or RBAC subjects, or namespaces) each control evaluated.
-    pub evaluated: BTreeMap<&'static str, u64>,
     pub warnings: Vec<Warning>,
-    /// The part of `evaluated` whose namespace is known, by namespace
-    /// (`None` for cluster-scoped objects and subjects), then by control.
-    pub evaluated_by_namespace: BTreeMap<Option<String>, BTreeMap<&'static str, u64>>,
+    tally: Tally,
+    /// The last object that failed a control, by address, with its
+    /// resource and origin, which its next findings share.
+    cached: Option<(usize, Arc<ResourceRef>, Arc<Origin>)>,
 }
 
 impl Sink {
-    /// Counts one object evaluated by `control`.
+    /// Counts one object evaluated by `control`. While per-object controls
+    /// run, the count also goes to the namespace of the object being
+    /// checked (see [`Sink::begin_object`]).
     pub fn evaluated(&mut self, control: &'static Control) {
-        *self.evaluated.entry(control.id).or_default() += 1;
+        self.tally.add(self.tally.current, control, 1);
+    }
+
+    /// Counts `count` objects evaluated by `control`, outside any
+    /// namespace. The control is listed as evaluated even when `count` is 0.
+    pub fn evaluated_times(&mut self, control: &'static Control, count: u64) {
+        self.tally.add(None, control, count);
     }
 
     /// Counts one object of `namespace` (`None` when cluster-scoped)
     /// evaluated by `control`, for the per-namespace pass counts.
     pub fn evaluated_in(&mut self, control: &'static Control, namespace: Option<&str>) {
-        self.evaluated(control);
-        *self
-            .evaluated_by_namespace
-            .entry(namespace.map(str::to_owned))
-            .or_default()
-            .entry(control.id)
-            .or_default() += 1;
+        let bucket = self.tally.bucket(namespace);
+        self.tally.add(Some(bucket), control, 1);
+    }
+
+    /// Starts the per-object checks of `object`: until the next call, or
+    /// until [`Sink::end_objects`], [`Sink::evaluated`] counts go to the
+    /// object's namespace too. The namespace is listed even when no control
+    /// evaluates the object.
+    pub(crate) fn begin_object(&mut self, object: &Object) {
+        let bucket = self.tally.bucket(effective_namespace(object));
+        self.tally.current = Some(bucket);
+    }
+
+    /// Ends the per-object checks, so that later counts belong to no
+    /// namespace.
+    pub(crate) fn end_objects(&mut self) {
+        self.tally.current = None;
     }
 
     pub fn push(&mut self, finding: Finding) {
@@ -161,45 +197,289 @@ impl Sink {
         field: Option<String>,
         message: String,
     ) {
+        let container = container.map(str::to_owned);
+        self.fail_owned(control, severity, object, container, field, message);
+    }
+
+    /// Adds a finding of `control` on `object` at `severity`, taking the
+    /// container name as it is.
+    pub(crate) fn fail_owned(
+        &mut self,
+        control: &'static Control,
+        severity: Severity,
+        object: &Object,
+        container: Option<String>,
+        field: Option<String>,
+        message: String,
+    ) {
+        let (resource, origin) = self.shared_parts(object);
         self.findings.push(Finding {
             control,
             severity,
-            resource: ResourceRef::of(object),
-            origin: Some(object.origin.clone()),
-            container: container.map(str::to_owned),
+            resource,
+            origin: Some(origin),
+            container,
             field,
             message,
             exception: None,
         });
     }
 
+    /// Returns the resource and origin of `object`, shared with the
+    /// previous finding when that was on the same object.
+    fn shared_parts(&mut self, object: &Object) -> (Arc<ResourceRef>, Arc<Origin>) {
+        let address = std::ptr::from_ref(object) as usize;
+        if let Some((cached, resource, origin)) = &self.cached
+            && *cached == address
+        {
+            return (Arc::clone(resource), Arc::clone(origin));
+        }
+        let resource = Arc::new(ResourceRef::of(object));
+        let origin = Arc::new(object.origin.clone());
+        self.cached = Some((address, Arc::clone(&resource), Arc::clone(&origin)));
+        (resource, origin)
+    }
+
     /// Moves the findings and counts of `other` into this sink.
     pub fn merge(&mut self, other: Sink) {
         self.findings.extend(other.findings);
         self.warnings.extend(other.warnings);
-        for (control, count) in other.evaluated {
-            *self.evaluated.entry(control).or_default() += count;
+        self.tally.merge(other.tally);
+    }
+
+    /// Returns the findings, the warnings, the number of objects each
+    /// control evaluated, and that number by namespace.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn into_parts(
+        self,
+    ) -> (
+        Vec<Finding>,
+        Vec<Warning>,
+        BTreeMap<&'static str, u64>,
+        BTreeMap<Option<String>, BTreeMap<&'static str, u64>>,
+    ) {
+        let (evaluated, by_namespace) = self.tally.into_maps();
+        (self.findings, self.warnings, evaluated, by_namespace)
+    }
+}
+
+/// Evaluation counts, by control, of each namespace and of the controls
+/// that count outside any namespace.
+///
+/// Counts are kept by the control's position in the catalogue, because a
+/// map keyed by control id cost a string comparison per step for each of
+/// the tens of evaluations of every object.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Counts outside any namespace.
+    global: Counts,
+    /// Counts per namespace, in the order the namespaces were first seen.
+    namespaces: Vec<(Option<String>, Counts)>,
+    /// Position in `namespaces` of each namespace; `cluster` is the one of
+    /// cluster-scoped objects.
+    named: HashMap<String, usize, FastHash>,
+    cluster: Option<usize>,
+    /// The namespace bucket of the object being checked.
+    current: Option<usize>,
+}
+
+impl Tally {
+    /// Returns the position of the bucket of `namespace`, adding it when
+    /// it is new.
+    fn bucket(&mut self, namespace: Option<&str>) -> usize {
+        let found = match namespace {
+            Some(name) => self.named.get(name).copied(),
+            None => self.cluster,
+        };
+        if let Some(index) = found {
+            return index;
         }
-        for (namespace, counts) in other.evaluated_by_namespace {
-            let target = self.evaluated_by_namespace.entry(namespace).or_default();
-            for (control, count) in counts {
-                *target.entry(control).or_default() += count;
+        let index = self.namespaces.len();
+        self.namespaces
+            .push((namespace.map(str::to_owned), Counts::default()));
+        match namespace {
+            Some(name) => {
+                self.named.insert(name.to_owned(), index);
             }
+            None => self.cluster = Some(index),
+        }
+        index
+    }
+
+    fn add(&mut self, bucket: Option<usize>, control: &'static Control, count: u64) {
+        let counts = match bucket {
+            Some(index) => &mut self.namespaces[index].1,
+            None => &mut self.global,
+        };
+        counts.add(control, count);
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.global.merge(other.global);
+        for (namespace, counts) in other.namespaces {
+            let index = self.bucket(namespace.as_deref());
+            self.namespaces[index].1.merge(counts);
         }
     }
 
-    /// Moves the findings and counts of `other`, which evaluated one
-    /// object of `namespace`, into this sink, with every count attributed
-    /// to that namespace.
-    pub fn merge_object(&mut self, other: Sink, namespace: Option<&str>) {
-        self.findings.extend(other.findings);
-        let target = self
-            .evaluated_by_namespace
-            .entry(namespace.map(str::to_owned))
-            .or_default();
-        for (control, count) in other.evaluated {
-            *self.evaluated.entry(control).or_default() += count;
-            *target.entry(control).or_default() += count;
+    /// Returns the counts per control id, and per namespace and control id.
+    #[allow(clippy::type_complexity)]
+    fn into_maps(
+        self,
+    ) -> (
+        BTreeMap<&'static str, u64>,
+        BTreeMap<Option<String>, BTreeMap<&'static str, u64>>,
+    ) {
+        let mut total = self.global.clone();
+        let mut by_namespace = BTreeMap::new();
+        for (namespace, counts) in self.namespaces {
+            total.merge(counts.clone());
+            let own = by_namespace.entry(namespace).or_insert_with(BTreeMap::new);
+            counts.add_to(own);
         }
+        let mut evaluated = BTreeMap::new();
+        total.add_to(&mut evaluated);
+        (evaluated, by_namespace)
+    }
+}
+
+/// Evaluation counts by control. A control has an entry once it is
+/// counted, even by 0.
+#[derive(Clone, Debug, Default)]
+struct Counts {
+    /// By position in [`crate::control::catalogue`].
+    listed: Vec<Option<u64>>,
+    /// Controls outside the catalogue, by id.
+    other: BTreeMap<&'static str, u64>,
+}
+
+impl Counts {
+    fn add(&mut self, control: &'static Control, count: u64) {
+        match control_index(control) {
+            Some(index) => {
+                if self.listed.len() <= index {
+                    self.listed.resize(catalogue().len().max(index + 1), None);
+                }
+                *self.listed[index].get_or_insert(0) += count;
+            }
+            None => *self.other.entry(control.id).or_default() += count,
+        }
+    }
+
+    fn merge(&mut self, other: Counts) {
+        if self.listed.len() < other.listed.len() {
+            self.listed.resize(other.listed.len(), None);
+        }
+        for (own, count) in self.listed.iter_mut().zip(other.listed) {
+            if let Some(count) = count {
+                *own.get_or_insert(0) += count;
+            }
+        }
+        for (id, count) in other.other {
+            *self.other.entry(id).or_default() += count;
+        }
+    }
+
+    fn add_to(&self, map: &mut BTreeMap<&'static str, u64>) {
+        let controls = catalogue();
+        for (index, count) in self.listed.iter().enumerate() {
+            if let Some(count) = count {
+                *map.entry(controls[index].id).or_default() += count;
+            }
+        }
+        for (id, count) in &self.other {
+            *map.entry(id).or_default() += count;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::Category;
+    use crate::controls::escape::{HOST_IPC, HOST_NETWORK, HOST_PID};
+    use crate::manifest::parse_manifests;
+
+    const OBJECTS: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec: {containers: [{name: app, image: app}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+";
+
+    /// A control outside the catalogue, as a test of another crate might
+    /// define.
+    static UNLISTED: Control = Control {
+        id: "unlisted",
+        title: "Unlisted",
+        category: Category::Resources,
+        severity: Severity::Low,
+        rationale: "",
+        remediation: "",
+        pss_level: None,
+        cis: &[],
+        nist_800_190: &[],
+        nsa: &[],
+        mitre: &[],
+        kubescape: &[],
+    };
+
+    #[test]
+    fn counts_by_namespace_and_outside() {
+        let manifests = parse_manifests(OBJECTS, "objects.yaml").unwrap();
+        let (pod, role) = (&manifests.objects[0], &manifests.objects[1]);
+
+        let mut sink = Sink::default();
+        sink.begin_object(pod);
+        sink.evaluated(&HOST_PID);
+        sink.evaluated(&HOST_PID);
+        sink.evaluated(&UNLISTED);
+        sink.begin_object(role);
+        let mut other = Sink::default();
+        other.begin_object(pod);
+        other.evaluated(&HOST_PID);
+        sink.merge(other);
+        sink.end_objects();
+        sink.evaluated(&HOST_IPC);
+        sink.evaluated_times(&HOST_NETWORK, 0);
+        sink.evaluated_in(&HOST_IPC, Some("shop"));
+
+        let (_, _, evaluated, by_namespace) = sink.into_parts();
+        assert_eq!(evaluated[HOST_PID.id], 3);
+        assert_eq!(evaluated[HOST_IPC.id], 2);
+        assert_eq!(evaluated[UNLISTED.id], 1);
+        assert_eq!(evaluated.get(HOST_NETWORK.id), Some(&0));
+        assert_eq!(evaluated.len(), 4);
+
+        let shop = &by_namespace[&Some("shop".to_owned())];
+        assert_eq!(shop[HOST_PID.id], 3);
+        assert_eq!(shop[HOST_IPC.id], 1);
+        assert_eq!(shop[UNLISTED.id], 1);
+        assert_eq!(shop.len(), 3);
+        // The ClusterRole is listed under no namespace though no control
+        // evaluated it.
+        assert!(by_namespace[&None].is_empty());
+        assert_eq!(by_namespace.len(), 2);
+    }
+
+    #[test]
+    fn findings_of_one_object_share_resource() {
+        let manifests = parse_manifests(OBJECTS, "objects.yaml").unwrap();
+        let (pod, role) = (&manifests.objects[0], &manifests.objects[1]);
+        let mut sink = Sink::default();
+        for object in [pod, pod, role] {
+            sink.fail(&HOST_PID, object, None, None, "message".to_owned());
+        }
+
+        let findings = &sink.findings;
+        assert!(Arc::ptr_eq(&findings[0].resource, &findings[1].resource));
+        assert!(!Arc::ptr_eq(&findings[1].resource, &findings[2].resource));
+        assert_eq!(findings[0].resource.display(), "Pod/shop/web");
+        assert_eq!(findings[2].resource.display(), "ClusterRole/reader");
+        assert_eq!(findings[2].origin.as_ref().unwrap().document, 2);
     }
 }

@@ -37,7 +37,7 @@ pub use manifest::{
     InvalidObject, MAX_MANIFEST_BYTES, MAX_OBJECTS, ManifestError, Manifests, Object, Origin,
     Resource, Workload, parse_manifests, read_object,
 };
-pub use pod::{ContainerKind, ContainerRef, PodView};
+pub use pod::{ContainerKind, ContainerPath, ContainerRef, PodView};
 pub use rbac::{
     BindingId, BindingKind, Grant, Query, QueryError, RbacGraph, RoleId, RoleKind, Scope, Subject,
     SubjectKind, Target, who_can,

@@ -1,6 +1,8 @@
 //! A pod template as the checks see it: metadata, spec and where both sit
 //! in the object, so violations carry the field path of the offending value.
 
+use std::fmt;
+
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, EnvFromSource, EnvVar, EphemeralContainer, Lifecycle, PodSpec, Probe,
     ResourceRequirements, SecurityContext, VolumeMount,
@@ -29,32 +31,36 @@ impl<'a> PodView<'a> {
         }
     }
 
-    pub fn containers(&self) -> Vec<ContainerRef<'a>> {
+    /// Returns the init, regular and ephemeral containers, in that order.
+    /// The iterator allocates nothing, so checks may call it once each.
+    pub fn containers(&self) -> impl Iterator<Item = ContainerRef<'a>> + use<'a> {
         let spec = self.spec;
-        let mut all = Vec::new();
+        let spec_path = self.spec_path;
+        let path = move |list, index| ContainerPath {
+            spec_path,
+            list,
+            index,
+        };
         let init = spec.init_containers.as_deref().unwrap_or_default();
-        for (index, container) in init.iter().enumerate() {
-            all.push(ContainerRef::regular(
+        let ephemeral = spec.ephemeral_containers.as_deref().unwrap_or_default();
+        let init = init.iter().enumerate().map(move |(index, container)| {
+            ContainerRef::regular(
                 container,
                 ContainerKind::Init,
-                format!("{}.initContainers[{index}]", self.spec_path),
-            ));
-        }
-        for (index, container) in spec.containers.iter().enumerate() {
-            all.push(ContainerRef::regular(
-                container,
-                ContainerKind::Regular,
-                format!("{}.containers[{index}]", self.spec_path),
-            ));
-        }
-        let ephemeral = spec.ephemeral_containers.as_deref().unwrap_or_default();
-        for (index, container) in ephemeral.iter().enumerate() {
-            all.push(ContainerRef::ephemeral(
-                container,
-                format!("{}.ephemeralContainers[{index}]", self.spec_path),
-            ));
-        }
-        all
+                path("initContainers", index),
+            )
+        });
+        let regular = spec
+            .containers
+            .iter()
+            .enumerate()
+            .map(move |(index, container)| {
+                ContainerRef::regular(container, ContainerKind::Regular, path("containers", index))
+            });
+        let ephemeral = ephemeral.iter().enumerate().map(move |(index, container)| {
+            ContainerRef::ephemeral(container, path("ephemeralContainers", index))
+        });
+        init.chain(regular).chain(ephemeral)
     }
 
     /// Returns whether the pod declares `spec.os.name: windows`.
@@ -76,8 +82,25 @@ pub enum ContainerKind {
     Ephemeral,
 }
 
+/// The field path of a container, such as `spec.initContainers[0]`,
+/// written out only when a finding needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContainerPath<'a> {
+    spec_path: &'a str,
+    /// `initContainers`, `containers` or `ephemeralContainers`.
+    list: &'static str,
+    index: usize,
+}
+
+impl fmt::Display for ContainerPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}[{}]", self.spec_path, self.list, self.index)
+    }
+}
+
 /// The fields the checks read from a container, init container or
 /// ephemeral container, which k8s-openapi models as two types.
+#[derive(Clone, Copy)]
 pub struct ContainerRef<'a> {
     pub name: &'a str,
     pub kind: ContainerKind,
@@ -94,11 +117,11 @@ pub struct ContainerRef<'a> {
     /// set (`Always` makes one a sidecar).
     pub restart_policy: Option<&'a str>,
     /// Field path of the container, such as `spec.initContainers[0]`.
-    pub path: String,
+    pub path: ContainerPath<'a>,
 }
 
 impl<'a> ContainerRef<'a> {
-    fn regular(container: &'a Container, kind: ContainerKind, path: String) -> Self {
+    fn regular(container: &'a Container, kind: ContainerKind, path: ContainerPath<'a>) -> Self {
         ContainerRef {
             name: &container.name,
             kind,
@@ -120,7 +143,7 @@ impl<'a> ContainerRef<'a> {
         }
     }
 
-    fn ephemeral(container: &'a EphemeralContainer, path: String) -> Self {
+    fn ephemeral(container: &'a EphemeralContainer, path: ContainerPath<'a>) -> Self {
         ContainerRef {
             name: &container.name,
             kind: ContainerKind::Ephemeral,
@@ -146,5 +169,56 @@ impl<'a> ContainerRef<'a> {
     /// `restartPolicy: Always`, which runs as long as the pod does.
     pub fn is_sidecar(&self) -> bool {
         self.kind == ContainerKind::Init && self.restart_policy == Some("Always")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::core::v1::PodSpec;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn containers_in_order_with_paths() {
+        let spec: PodSpec = serde_json::from_value(json!({
+            "initContainers": [{"name": "setup"}, {"name": "proxy", "restartPolicy": "Always"}],
+            "containers": [{"name": "app"}],
+            "ephemeralContainers": [{"name": "debug"}],
+        }))
+        .unwrap();
+        let metadata = ObjectMeta::default();
+        let view = PodView {
+            metadata: &metadata,
+            spec: &spec,
+            metadata_path: "spec.template.metadata",
+            spec_path: "spec.template.spec",
+        };
+
+        let listed: Vec<(String, &str, bool)> = view
+            .containers()
+            .map(|c| (c.path.to_string(), c.name, c.is_sidecar()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (
+                    "spec.template.spec.initContainers[0]".to_owned(),
+                    "setup",
+                    false
+                ),
+                (
+                    "spec.template.spec.initContainers[1]".to_owned(),
+                    "proxy",
+                    true
+                ),
+                ("spec.template.spec.containers[0]".to_owned(), "app", false),
+                (
+                    "spec.template.spec.ephemeralContainers[0]".to_owned(),
+                    "debug",
+                    false
+                ),
+            ]
+        );
     }
 }

@@ -160,7 +160,7 @@ fn count_subjects(objects: &[Object], controls: &[&str]) -> usize {
         .findings
         .iter()
         .filter(|finding| controls.contains(&finding.control.id))
-        .map(|finding| &finding.resource)
+        .map(|finding| &*finding.resource)
         .collect();
     subjects.len()
 }

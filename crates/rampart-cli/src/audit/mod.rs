@@ -17,9 +17,9 @@ use rampart_posture::{
     AuditOptions, Exceptions, Framework, Grant, Manifests, PolicyVersion, Query, RbacGraph, Scope,
     Severity, audit, catalogue, locate_findings,
 };
-use rampart_report::audit::{AuditFormat, AuditReport, render_audit};
+use rampart_report::audit::{AuditFormat, AuditReport, write_audit};
 
-use crate::output::{OutputTarget, check_targets, parse_target, stdout_is_terminal, write_all};
+use crate::output::{OutputTarget, check_targets, parse_target, stdout_is_terminal, write_each};
 use crate::scan::ScanOutcome;
 
 #[derive(Args)]
@@ -241,18 +241,15 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<ScanOutcome> {
     }
     let started = std::time::Instant::now();
     let color = stdout_is_terminal();
-    let rendered: Vec<_> = outputs
-        .into_iter()
-        .map(|target| {
-            let text = render_audit(&report, target.format, color && target.file.is_none());
-            (target, text)
-        })
-        .collect();
+    write_each(
+        outputs,
+        |target| target.file.as_deref(),
+        |target, out| write_audit(&report, target.format, color && target.file.is_none(), out),
+    )?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
-        "rendered the outputs"
+        "rendered and wrote the outputs"
     );
-    write_all(rendered)?;
 
     let outcome = if report.errors.is_empty() {
         Ok(policy_outcome(&report, args.fail_on))

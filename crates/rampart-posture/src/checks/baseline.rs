@@ -52,7 +52,8 @@ fn privileged(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
     for container in pod.containers() {
         let privileged = container.security_context.and_then(|sc| sc.privileged);
         if privileged == Some(true) {
-            out.add(
+            out.add_in(
+                &container,
                 format!("{}.securityContext.privileged", container.path),
                 format!(
                     "container {:?} must not set securityContext.privileged=true",
@@ -94,7 +95,8 @@ fn capabilities(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
             .filter(|cap| !DEFAULT_CAPABILITIES.contains(cap))
             .collect();
         if !forbidden.is_empty() {
-            out.add(
+            out.add_in(
+                &container,
                 format!("{}.securityContext.capabilities.add", container.path),
                 format!(
                     "container {:?} must not add capabilities {}",
@@ -122,7 +124,8 @@ fn host_ports(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
     for container in pod.containers() {
         for (index, port) in container.ports.iter().enumerate() {
             if let Some(host_port) = port.host_port.filter(|&p| p != 0) {
-                out.add(
+                out.add_in(
+                    &container,
                     format!("{}.ports[{index}].hostPort", container.path),
                     format!(
                         "container {:?} must not set hostPort {host_port}",
@@ -169,7 +172,8 @@ fn app_armor(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
             .security_context
             .and_then(|sc| sc.app_armor_profile.as_ref());
         if let Some(profile) = profile.filter(|p| !allowed(&p.type_)) {
-            out.add(
+            out.add_in(
+                &container,
                 format!("{}.securityContext.appArmorProfile.type", container.path),
                 format!(
                     "container {:?} must not use AppArmor profile type {:?}",
@@ -185,30 +189,35 @@ fn se_linux_options(pod: &PodView<'_>, version: PolicyVersion, out: &mut Finding
     if version.at_least(31) {
         allowed_types.push("container_engine_t");
     }
-    let mut check =
-        |options: &k8s_openapi::api::core::v1::SELinuxOptions, owner: String, path: String| {
-            fn set(value: &Option<String>) -> Option<&str> {
-                value.as_deref().filter(|v| !v.is_empty())
-            }
-            if let Some(kind) = set(&options.type_).filter(|kind| !allowed_types.contains(kind)) {
-                out.add(
-                    format!("{path}.type"),
-                    format!("{owner} must not set seLinuxOptions.type {kind:?}"),
-                );
-            }
-            if let Some(user) = set(&options.user) {
-                out.add(
-                    format!("{path}.user"),
-                    format!("{owner} must not set seLinuxOptions.user {user:?}"),
-                );
-            }
-            if let Some(role) = set(&options.role) {
-                out.add(
-                    format!("{path}.role"),
-                    format!("{owner} must not set seLinuxOptions.role {role:?}"),
-                );
-            }
-        };
+    let mut check = |options: &k8s_openapi::api::core::v1::SELinuxOptions,
+                     container: Option<&str>,
+                     owner: String,
+                     path: String| {
+        fn set(value: &Option<String>) -> Option<&str> {
+            value.as_deref().filter(|v| !v.is_empty())
+        }
+        if let Some(kind) = set(&options.type_).filter(|kind| !allowed_types.contains(kind)) {
+            out.add_for(
+                container,
+                format!("{path}.type"),
+                format!("{owner} must not set seLinuxOptions.type {kind:?}"),
+            );
+        }
+        if let Some(user) = set(&options.user) {
+            out.add_for(
+                container,
+                format!("{path}.user"),
+                format!("{owner} must not set seLinuxOptions.user {user:?}"),
+            );
+        }
+        if let Some(role) = set(&options.role) {
+            out.add_for(
+                container,
+                format!("{path}.role"),
+                format!("{owner} must not set seLinuxOptions.role {role:?}"),
+            );
+        }
+    };
 
     let pod_options = pod
         .spec
@@ -218,6 +227,7 @@ fn se_linux_options(pod: &PodView<'_>, version: PolicyVersion, out: &mut Finding
     if let Some(options) = pod_options {
         check(
             options,
+            None,
             "pod".to_owned(),
             format!("{}.securityContext.seLinuxOptions", pod.spec_path),
         );
@@ -229,6 +239,7 @@ fn se_linux_options(pod: &PodView<'_>, version: PolicyVersion, out: &mut Finding
         if let Some(options) = options {
             check(
                 options,
+                Some(container.name),
                 format!("container {:?}", container.name),
                 format!("{}.securityContext.seLinuxOptions", container.path),
             );
@@ -251,7 +262,8 @@ pub(super) fn report_non_default_proc_mount(pod: &PodView<'_>, out: &mut Finding
             .security_context
             .and_then(|sc| sc.proc_mount.as_deref());
         if let Some(value) = proc_mount.filter(|value| *value != "Default") {
-            out.add(
+            out.add_in(
+                &container,
                 format!("{}.securityContext.procMount", container.path),
                 format!(
                     "container {:?} must not set securityContext.procMount {value:?}",
@@ -303,7 +315,8 @@ fn seccomp(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
             .security_context
             .and_then(|sc| sc.seccomp_profile.as_ref());
         if profile.is_some_and(|p| p.type_ == "Unconfined") {
-            out.add(
+            out.add_in(
+                &container,
                 format!("{}.securityContext.seccompProfile.type", container.path),
                 format!(
                     "container {:?} must not set seccompProfile.type \"Unconfined\"",
@@ -389,7 +402,8 @@ fn windows_host_process(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings)
             .and_then(|sc| sc.windows_options.as_ref())
             .and_then(|options| options.host_process);
         if host_process == Some(true) {
-            out.add(
+            out.add_in(
+                &container,
                 format!(
                     "{}.securityContext.windowsOptions.hostProcess",
                     container.path
@@ -423,7 +437,8 @@ fn host_probes_and_lifecycle(pod: &PodView<'_>, _: PolicyVersion, out: &mut Find
             }
         }
         for (path, host) in hosts {
-            out.add(
+            out.add_in(
+                &container,
                 path,
                 format!(
                     "container {:?} must not point a probe or lifecycle handler at host {host:?}",

@@ -5,7 +5,7 @@ mod baseline;
 mod restricted;
 
 use crate::level::{Level, PolicyVersion};
-use crate::pod::PodView;
+use crate::pod::{ContainerRef, PodView};
 
 /// One field that breaks a Pod Security Standards check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct Violation {
 type CheckFn = fn(&PodView<'_>, PolicyVersion, &mut Findings);
 
 /// One upstream check with the policy version that introduced it.
-struct Check {
+pub(crate) struct Check {
     id: &'static str,
     level: Level,
     /// Policy minor version from which the check applies.
@@ -84,48 +84,68 @@ fn applicable(level: Level, version: PolicyVersion) -> impl Iterator<Item = &'st
 /// Evaluates one pod template against the checks of `level` at `version`
 /// and returns every violation; an empty list means the pod is allowed.
 pub fn evaluate(pod: &PodView<'_>, level: Level, version: PolicyVersion) -> Vec<Violation> {
-    let containers = pod
-        .containers()
-        .into_iter()
-        .map(|container| (container.path, container.name.to_owned()))
-        .collect();
-    let mut findings = Findings {
-        check: "",
-        level,
-        containers,
-        violations: Vec::new(),
-    };
+    let mut violations = Vec::new();
     for check in applicable(level, version) {
-        findings.check = check.id;
-        findings.level = check.level;
-        (check.run)(pod, version, &mut findings);
+        check.evaluate(pod, version, &mut violations);
     }
-    findings.violations
+    violations
+}
+
+/// Returns the checks that apply at `level` and `version` and belong to
+/// that level itself, not to a lower one.
+pub(crate) fn own_checks(level: Level, version: PolicyVersion) -> Vec<&'static Check> {
+    applicable(level, version)
+        .filter(|check| check.level == level)
+        .collect()
+}
+
+impl Check {
+    pub(crate) fn id(&self) -> &'static str {
+        self.id
+    }
+
+    /// Evaluates this check on one pod and appends its violations.
+    pub(crate) fn evaluate(
+        &self,
+        pod: &PodView<'_>,
+        version: PolicyVersion,
+        out: &mut Vec<Violation>,
+    ) {
+        let mut findings = Findings {
+            check: self.id,
+            level: self.level,
+            violations: std::mem::take(out),
+        };
+        (self.run)(pod, version, &mut findings);
+        *out = findings.violations;
+    }
 }
 
 /// Collects violations for the check that is running.
 pub(crate) struct Findings {
     check: &'static str,
     level: Level,
-    /// Field path and name of each container, to attribute violations.
-    containers: Vec<(String, String)>,
     violations: Vec<Violation>,
 }
 
 impl Findings {
+    /// Adds a violation of a pod-level field or annotation.
     pub(crate) fn add(&mut self, path: String, message: String) {
-        let container = self
-            .containers
-            .iter()
-            .find(|(prefix, _)| {
-                path.strip_prefix(prefix.as_str())
-                    .is_some_and(|rest| rest.starts_with('.'))
-            })
-            .map(|(_, name)| name.clone());
+        self.add_for(None, path, message);
+    }
+
+    /// Adds a violation of a field of `container`.
+    pub(crate) fn add_in(&mut self, container: &ContainerRef<'_>, path: String, message: String) {
+        self.add_for(Some(container.name), path, message);
+    }
+
+    /// Adds a violation of a field of the named container, or of the pod
+    /// when `container` is `None`.
+    pub(crate) fn add_for(&mut self, container: Option<&str>, path: String, message: String) {
         self.violations.push(Violation {
             check: self.check,
             level: self.level,
-            container,
+            container: container.map(str::to_owned),
             message,
             path,
         });

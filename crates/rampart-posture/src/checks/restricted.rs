@@ -106,7 +106,8 @@ fn allow_privilege_escalation(pod: &PodView<'_>, version: PolicyVersion, out: &m
             .security_context
             .and_then(|sc| sc.allow_privilege_escalation);
         if allowed != Some(false) {
-            out.add(
+            out.add_in(
+                &container,
                 format!(
                     "{}.securityContext.allowPrivilegeEscalation",
                     container.path
@@ -138,19 +139,21 @@ fn run_as_non_root(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
         );
     }
     for container in pod.containers() {
-        let path = format!("{}.securityContext.runAsNonRoot", container.path);
+        let path = || format!("{}.securityContext.runAsNonRoot", container.path);
         match container.security_context.and_then(|sc| sc.run_as_non_root) {
             Some(true) => {}
-            Some(false) => out.add(
-                path,
+            Some(false) => out.add_in(
+                &container,
+                path(),
                 format!(
                     "container {:?} must not set securityContext.runAsNonRoot=false",
                     container.name
                 ),
             ),
             None if pod_setting == Some(true) => {}
-            None => out.add(
-                path,
+            None => out.add_in(
+                &container,
+                path(),
                 format!(
                     "container {:?} must set securityContext.runAsNonRoot=true \
                      (or the pod must set it)",
@@ -178,7 +181,8 @@ fn run_as_user(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
     }
     for container in pod.containers() {
         if container.security_context.and_then(|sc| sc.run_as_user) == Some(0) {
-            out.add(
+            out.add_in(
+                &container,
                 format!("{}.securityContext.runAsUser", container.path),
                 format!(
                     "container {:?} must not set securityContext.runAsUser=0",
@@ -208,23 +212,25 @@ fn seccomp(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
     }
     let pod_valid = pod_type.is_some_and(valid);
     for container in pod.containers() {
-        let path = format!("{}.securityContext.seccompProfile.type", container.path);
+        let path = || format!("{}.securityContext.seccompProfile.type", container.path);
         let container_type = container
             .security_context
             .and_then(|sc| sc.seccomp_profile.as_ref())
             .map(|profile| profile.type_.as_str());
         match container_type {
             Some(kind) if valid(kind) => {}
-            Some(kind) => out.add(
-                path,
+            Some(kind) => out.add_in(
+                &container,
+                path(),
                 format!(
                     "container {:?} must not set seccompProfile.type {kind:?}",
                     container.name
                 ),
             ),
             None if pod_valid => {}
-            None => out.add(
-                path,
+            None => out.add_in(
+                &container,
+                path(),
                 format!(
                     "container {:?} must set seccompProfile.type to RuntimeDefault or Localhost \
                      (or the pod must set it)",
@@ -245,7 +251,8 @@ fn capabilities(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
             .and_then(|sc| sc.capabilities.as_ref());
         let dropped = caps.and_then(|c| c.drop.as_deref()).unwrap_or_default();
         if !dropped.iter().any(|cap| cap == "ALL") {
-            out.add(
+            out.add_in(
+                &container,
                 format!("{}.securityContext.capabilities.drop", container.path),
                 format!(
                     "container {:?} must set securityContext.capabilities.drop=[\"ALL\"]",
@@ -260,7 +267,8 @@ fn capabilities(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
             .filter(|cap| *cap != "NET_BIND_SERVICE")
             .collect();
         if !forbidden.is_empty() {
-            out.add(
+            out.add_in(
+                &container,
                 format!("{}.securityContext.capabilities.add", container.path),
                 format!(
                     "container {:?} must not add capabilities {} (only NET_BIND_SERVICE)",

@@ -241,7 +241,7 @@ pub(crate) fn check(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
                     "{}.securityContext.allowPrivilegeEscalation",
                     container.path
                 ),
-                None => container.path.clone(),
+                None => container.path.to_string(),
             };
             sink.fail(
                 &PRIVILEGE_ESCALATION,
@@ -282,7 +282,10 @@ fn net_raw(object: &Object, container: &ContainerRef<'_>, sink: &mut Sink) {
     } else if dropped.is_some() {
         (format!("{path}.drop"), "does not drop NET_RAW".to_owned())
     } else {
-        (container.path.clone(), "does not drop NET_RAW".to_owned())
+        (
+            container.path.to_string(),
+            "does not drop NET_RAW".to_owned(),
+        )
     };
     sink.fail(
         &NET_RAW,
@@ -314,7 +317,7 @@ fn host_namespaces(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
 
 fn host_paths(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
     let volumes = pod.spec.volumes.as_deref().unwrap_or_default();
-    let containers = pod.containers();
+    let containers: Vec<ContainerRef<'_>> = pod.containers().collect();
     for (index, volume) in volumes.iter().enumerate() {
         let Some(host_path) = &volume.host_path else {
             continue;

@@ -1,7 +1,7 @@
 //! The Pod Security Standards checks as controls: one control per upstream
 //! check id (`pss-` and the id), evaluated at the level the check belongs to.
 
-use crate::checks::{check_ids, evaluate};
+use crate::checks::{Check, own_checks};
 use crate::control::{Category, Control, PssLevel, Severity};
 use crate::finding::Sink;
 use crate::level::{Level, PolicyVersion};
@@ -271,26 +271,55 @@ fn control_of(check: &str) -> &'static Control {
     &found.expect("every upstream check has a control").control
 }
 
-/// Evaluates the Pod Security Standards on one pod-bearing object: the
-/// baseline checks at the baseline level, the restricted checks at the
-/// restricted level, so that a restricted check that replaces a baseline
-/// one does not hide the baseline result.
-pub(crate) fn check(object: &Object, pod: &PodView<'_>, version: PolicyVersion, sink: &mut Sink) {
-    for level in [Level::Baseline, Level::Restricted] {
-        for check in check_ids(level, version) {
-            let control = control_of(check);
-            if control.pss_level.map(Level::from) == Some(level) {
-                sink.evaluated(control);
+/// The checks one policy version runs, with their controls, worked out
+/// once per audit instead of once per pod.
+pub(crate) struct Plan {
+    version: PolicyVersion,
+    /// The baseline checks, then the restricted ones; each level runs only
+    /// its own checks, so that a restricted check that replaces a baseline
+    /// one does not hide the baseline result.
+    checks: Vec<(&'static Check, &'static Control)>,
+    /// The controls each pod-bearing object counts as evaluated.
+    evaluated: Vec<&'static Control>,
+}
+
+impl Plan {
+    pub(crate) fn new(version: PolicyVersion) -> Plan {
+        let mut checks = Vec::new();
+        let mut evaluated = Vec::new();
+        for level in [Level::Baseline, Level::Restricted] {
+            for check in own_checks(level, version) {
+                let control = control_of(check.id());
+                checks.push((check, control));
+                if control.pss_level.map(Level::from) == Some(level) {
+                    evaluated.push(control);
+                }
             }
         }
-        for violation in evaluate(pod, level, version) {
-            if violation.level != level {
-                continue;
-            }
-            sink.fail(
-                control_of(violation.check),
+        Plan {
+            version,
+            checks,
+            evaluated,
+        }
+    }
+}
+
+/// Evaluates the Pod Security Standards on one pod-bearing object: the
+/// baseline checks at the baseline level, the restricted checks at the
+/// restricted level.
+pub(crate) fn check(object: &Object, pod: &PodView<'_>, plan: &Plan, sink: &mut Sink) {
+    for control in &plan.evaluated {
+        sink.evaluated(control);
+    }
+    let mut violations = Vec::new();
+    for (check, control) in &plan.checks {
+        check.evaluate(pod, plan.version, &mut violations);
+        for violation in violations.drain(..) {
+            sink.fail_owned(
+                control,
+                control.severity,
                 object,
-                violation.container.as_deref(),
+                violation.container,
                 Some(violation.path),
                 violation.message,
             );

@@ -13,6 +13,7 @@ mod permissions;
 mod roles;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::audit::Context;
 use crate::control::{Category, Control, Severity};
@@ -85,7 +86,7 @@ pub(crate) fn check(context: &Context<'_>, sink: &mut Sink) {
     let subjects = checked_subjects(&graph) as u64;
     for control in CONTROLS {
         if control.id != WILDCARD_IN_ROLE.id {
-            *sink.evaluated.entry(control.id).or_default() += subjects;
+            sink.evaluated_times(control, subjects);
         }
     }
 
@@ -121,8 +122,8 @@ fn grant_finding(
     Finding {
         control,
         severity,
-        resource: grant.subject.resource_ref(),
-        origin: Some(grant.binding.origin().clone()),
+        resource: Arc::new(grant.subject.resource_ref()),
+        origin: Some(Arc::new(grant.binding.origin().clone())),
         container: None,
         field: Some(format!("rules[{}].verbs", grant.rule.rule)),
         message,

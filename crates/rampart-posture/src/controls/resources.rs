@@ -110,7 +110,7 @@ pub(crate) fn check(object: &Object, workload: &Workload, pod: &PodView<'_>, sin
                     control,
                     object,
                     Some(container.name),
-                    Some(container.path.clone()),
+                    Some(container.path.to_string()),
                     format!("container {:?} has no {probe}", container.name),
                 );
             }

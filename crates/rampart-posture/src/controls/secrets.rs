@@ -2,8 +2,7 @@
 //! handed over as environment variables, and service account tokens
 //! mounted where no API access is needed.
 
-use std::collections::HashMap;
-
+use crate::audit::ServiceAccounts;
 use crate::control::{Category, Control, Severity};
 use crate::finding::Sink;
 use crate::manifest::Object;
@@ -63,7 +62,7 @@ pub(crate) static CONTROLS: [&Control; 3] = [&LITERAL_IN_ENV, &SECRET_AS_ENV, &T
 pub(crate) fn check(
     object: &Object,
     pod: &PodView<'_>,
-    service_accounts: &HashMap<(String, String), Option<bool>>,
+    service_accounts: &ServiceAccounts<'_>,
     sink: &mut Sink,
 ) {
     for control in CONTROLS {
@@ -126,7 +125,7 @@ pub(crate) fn check(
 fn token_automount(
     object: &Object,
     pod: &PodView<'_>,
-    service_accounts: &HashMap<(String, String), Option<bool>>,
+    service_accounts: &ServiceAccounts<'_>,
     sink: &mut Sink,
 ) {
     let spec = pod.spec;
@@ -137,7 +136,7 @@ fn token_automount(
         .unwrap_or("default");
     let namespace = crate::finding::effective_namespace(object).unwrap_or("default");
     let account_setting = service_accounts
-        .get(&(namespace.to_owned(), account.to_owned()))
+        .get(&(namespace, account))
         .copied()
         .flatten();
     // The pod's own setting wins over its service account's.

@@ -6,6 +6,7 @@ mod junit;
 mod policyreport;
 mod sarif;
 mod table;
+mod text;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -200,6 +201,21 @@ pub fn render_audit(report: &AuditReport, format: AuditFormat, color: bool) -> S
         AuditFormat::Sarif => sarif::render(report),
         AuditFormat::Junit => junit::render(report),
         AuditFormat::PolicyReport => policyreport::render(report),
+    }
+}
+
+/// Writes `report` as `format` to `out`, the same bytes that
+/// [`render_audit`] returns. The JSON document is written in parts as it
+/// is rendered, so it never exists whole in memory.
+pub fn write_audit(
+    report: &AuditReport,
+    format: AuditFormat,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        AuditFormat::Json => json::write(report, out),
+        other => out.write_all(render_audit(report, other, color).as_bytes()),
     }
 }
 

@@ -17,6 +17,8 @@
 //! fetch or check a signature. Registry allow-lists written in CEL are the
 //! `image-registry-not-allowed` control's subject.
 
+use std::sync::Arc;
+
 use crate::finding::{Finding, ResourceRef, Sink};
 use crate::manifest::Object;
 
@@ -37,12 +39,12 @@ pub(super) fn check(objects: &[Object], webhooks: &[Webhook<'_>], sink: &mut Sin
     sink.push(Finding {
         control: &NO_IMAGE_VERIFICATION,
         severity: NO_IMAGE_VERIFICATION.severity,
-        resource: ResourceRef {
+        resource: Arc::new(ResourceRef {
             api_version: String::new(),
             kind: "Cluster".to_owned(),
             namespace: None,
             name: "cluster".to_owned(),
-        },
+        }),
         origin: None,
         container: None,
         field: None,
@@ -75,7 +77,6 @@ fn is_signature_provider(object: &Object) -> bool {
         .pod_view()
         .map(|pod| {
             pod.containers()
-                .iter()
                 .filter_map(|container| container.image)
                 .map(str::to_ascii_lowercase)
                 .collect()

@@ -11,6 +11,7 @@
 mod policy;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::audit::Context;
 use crate::control::{Category, Control, Severity};
@@ -250,12 +251,12 @@ fn check_namespaces(
                 None => Finding {
                     control,
                     severity: control.severity,
-                    resource: ResourceRef {
+                    resource: Arc::new(ResourceRef {
                         api_version: "v1".to_owned(),
                         kind: "Namespace".to_owned(),
                         namespace: None,
                         name: namespace.to_owned(),
-                    },
+                    }),
                     origin: None,
                     container: None,
                     field: None,
@@ -272,8 +273,8 @@ fn namespace_finding(control: &'static Control, object: &Object, message: String
     Finding {
         control,
         severity: control.severity,
-        resource: ResourceRef::of(object),
-        origin: Some(object.origin.clone()),
+        resource: Arc::new(ResourceRef::of(object)),
+        origin: Some(Arc::new(object.origin.clone())),
         container: None,
         field: None,
         message,

@@ -3,6 +3,7 @@
 //! clients.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -86,8 +87,8 @@ fn check_subjects(graph: &RbacGraph<'_>, sink: &mut Sink) {
             sink.push(Finding {
                 control,
                 severity: control.severity,
-                resource: subject.resource_ref(),
-                origin: Some(binding.origin().clone()),
+                resource: Arc::new(subject.resource_ref()),
+                origin: Some(Arc::new(binding.origin().clone())),
                 container: None,
                 field: Some(format!("subjects[{index}]")),
                 message,
