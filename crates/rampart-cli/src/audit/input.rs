@@ -254,7 +254,13 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
     let result = if path.as_os_str() == "-" {
         std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(path).and_then(|file| file.take(limit).read_to_end(&mut bytes))
+        std::fs::File::open(path).and_then(|file| {
+            // Sized from the metadata, the buffer is filled in a few reads
+            // instead of growing from a few bytes.
+            let length = file.metadata().map_or(0, |metadata| metadata.len());
+            bytes.reserve(length.min(limit) as usize + 1);
+            file.take(limit).read_to_end(&mut bytes)
+        })
     };
     result.map_err(|error| format!("cannot read: {error}"))?;
     if bytes.len() as u64 >= limit {
