@@ -2,6 +2,7 @@
 //! this crate parses arguments, sets up logging and progress, and maps
 //! results to exit codes: 0 success, 2 error.
 
+mod allocator;
 mod audit;
 mod cache;
 mod db;
@@ -89,6 +90,9 @@ const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Audit(_)) {
+        allocator::return_freed_memory_at_once();
+    }
     // Fails only if a pool was built before, which nothing here does.
     let _ = rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK_BYTES)
