@@ -185,10 +185,18 @@ fn app_armor(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
 }
 
 fn se_linux_options(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
-    let mut allowed_types = vec!["container_t", "container_init_t", "container_kvm_t"];
-    if version.at_least(31) {
-        allowed_types.push("container_engine_t");
-    }
+    const TYPES: [&str; 4] = [
+        "container_t",
+        "container_init_t",
+        "container_kvm_t",
+        "container_engine_t",
+    ];
+    // container_engine_t is allowed from v1.31.
+    let allowed_types = if version.at_least(31) {
+        &TYPES[..]
+    } else {
+        &TYPES[..3]
+    };
     let mut check = |options: &k8s_openapi::api::core::v1::SELinuxOptions,
                      container: Option<&str>,
                      owner: String,
@@ -369,6 +377,9 @@ fn sysctls(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
         .as_ref()
         .and_then(|sc| sc.sysctls.as_deref())
         .unwrap_or_default();
+    if sysctls.is_empty() {
+        return;
+    }
     let safe = safe_sysctls(version);
     for (index, sysctl) in sysctls.iter().enumerate() {
         if !safe.contains(&sysctl.name.as_str()) {
