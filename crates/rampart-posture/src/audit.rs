@@ -12,6 +12,7 @@ use crate::controls::{admission, escape, id_rank, images, network, pss, rbac, re
 use crate::finding::{FastHash, Finding, ResourceRef, Sink, Warning, effective_namespace};
 use crate::level::PolicyVersion;
 use crate::manifest::{Object, Resource};
+use crate::pod::ContainerRef;
 
 /// What the audit checks against.
 #[derive(Clone, Debug, Default)]
@@ -88,6 +89,10 @@ pub fn audit(objects: &[Object], options: &AuditOptions) -> AuditResult {
 /// sort, where one growing vector moved each finding at every doubling.
 const SEGMENT_FINDINGS: usize = 4096;
 
+/// Capacity of a segment: room for the findings of a few more objects
+/// after it is full, so that it rarely grows past its first allocation.
+const SEGMENT_CAPACITY: usize = SEGMENT_FINDINGS + SEGMENT_FINDINGS / 8;
+
 /// The counts, warnings and findings of one part of the per-object pass.
 #[derive(Default)]
 struct ObjectPass {
@@ -102,7 +107,11 @@ fn check_each_object(objects: &[Object], options: &AuditOptions) -> (Sink, Vec<V
     let pss_plan = pss::Plan::new(options.pss_version);
     let passes: Vec<ObjectPass> = objects
         .par_iter()
+        .with_min_len(64)
         .fold(ObjectPass::default, |mut pass, object| {
+            if pass.sink.findings.capacity() == 0 {
+                pass.sink.findings.reserve_exact(SEGMENT_CAPACITY);
+            }
             pass.sink.begin_object(object);
             check_object(
                 object,
@@ -112,9 +121,7 @@ fn check_each_object(objects: &[Object], options: &AuditOptions) -> (Sink, Vec<V
                 &mut pass.sink,
             );
             if pass.sink.findings.len() >= SEGMENT_FINDINGS {
-                // Room for the findings of a few more objects, so that the
-                // next segment rarely grows past its first allocation.
-                let next = Vec::with_capacity(SEGMENT_FINDINGS + SEGMENT_FINDINGS / 8);
+                let next = Vec::with_capacity(SEGMENT_CAPACITY);
                 let full = std::mem::replace(&mut pass.sink.findings, next);
                 pass.segments.push(full);
             }
@@ -153,11 +160,13 @@ fn check_object(
     let Some(pod) = workload.pod_view() else {
         return;
     };
-    pss::check(object, &pod, pss_plan, sink);
-    escape::check(object, &pod, sink);
-    secrets::check(object, &pod, service_accounts, sink);
-    images::check(object, &pod, &options.allowed_registries, sink);
-    resources::check(object, workload, &pod, sink);
+    // Listed once, because each of the checks reads every container.
+    let containers: Vec<ContainerRef<'_>> = pod.containers().collect();
+    pss::check(object, &pod, &containers, pss_plan, sink);
+    escape::check(object, &pod, &containers, sink);
+    secrets::check(object, &pod, &containers, service_accounts, sink);
+    images::check(object, &containers, &options.allowed_registries, sink);
+    resources::check(object, workload, &pod, &containers, sink);
 }
 
 /// Returns the findings of all `segments` sorted by severity (highest
