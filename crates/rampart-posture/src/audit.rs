@@ -1,7 +1,6 @@
 //! The audit: every control over a set of objects, with the per-framework
 //! scores.
 
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -13,6 +12,7 @@ use crate::controls::{admission, escape, id_rank, images, network, pss, rbac, re
 use crate::finding::{FastHash, Finding, ResourceRef, Sink, Warning, effective_namespace};
 use crate::level::PolicyVersion;
 use crate::manifest::{Object, Resource};
+use crate::pod::ContainerRef;
 
 /// What the audit checks against.
 #[derive(Clone, Debug, Default)]
@@ -53,7 +53,7 @@ pub struct AuditResult {
 pub fn audit(objects: &[Object], options: &AuditOptions) -> AuditResult {
     // The controls that relate objects run beside the per-object ones: on
     // their own they would leave all but one core idle.
-    let (mut sink, related) = rayon::join(
+    let ((mut sink, mut segments), related) = rayon::join(
         || check_each_object(objects, options),
         || {
             let context = Context { objects, options };
@@ -69,42 +69,75 @@ pub fn audit(objects: &[Object], options: &AuditOptions) -> AuditResult {
             [rbac, network, admission]
         },
     );
-    for other in related {
+    for mut other in related {
+        segments.push(std::mem::take(&mut other.findings));
         sink.merge(other);
     }
 
-    let (mut findings, warnings, evaluated, evaluated_by_namespace) = sink.into_parts();
-    sort_findings(&mut findings);
+    let (rest, warnings, evaluated, evaluated_by_namespace) = sink.into_parts();
+    segments.push(rest);
     AuditResult {
-        findings,
+        findings: sort_findings(segments),
         evaluated,
         warnings,
         evaluated_by_namespace,
     }
 }
 
-/// Runs the per-object controls over every object, in parallel.
-fn check_each_object(objects: &[Object], options: &AuditOptions) -> Sink {
+/// Findings per segment of the per-object pass. A full segment is set
+/// aside and never grows again, so that a finding is moved only by the
+/// sort, where one growing vector moved each finding at every doubling.
+const SEGMENT_FINDINGS: usize = 4096;
+
+/// Capacity of a segment: room for the findings of a few more objects
+/// after it is full, so that it rarely grows past its first allocation.
+const SEGMENT_CAPACITY: usize = SEGMENT_FINDINGS + SEGMENT_FINDINGS / 8;
+
+/// The counts, warnings and findings of one part of the per-object pass.
+#[derive(Default)]
+struct ObjectPass {
+    sink: Sink,
+    segments: Vec<Vec<Finding>>,
+}
+
+/// Runs the per-object controls over every object, in parallel, and
+/// returns the counts and warnings, and the findings in segments.
+fn check_each_object(objects: &[Object], options: &AuditOptions) -> (Sink, Vec<Vec<Finding>>) {
     let service_accounts = service_account_settings(objects);
     let pss_plan = pss::Plan::new(options.pss_version);
-    let parts: Vec<Sink> = objects
+    let passes: Vec<ObjectPass> = objects
         .par_iter()
-        .fold(Sink::default, |mut sink, object| {
-            sink.begin_object(object);
-            check_object(object, options, &pss_plan, &service_accounts, &mut sink);
-            sink
+        .with_min_len(64)
+        .fold(ObjectPass::default, |mut pass, object| {
+            if pass.sink.findings.capacity() == 0 {
+                pass.sink.findings.reserve_exact(SEGMENT_CAPACITY);
+            }
+            pass.sink.begin_object(object);
+            check_object(
+                object,
+                options,
+                &pss_plan,
+                &service_accounts,
+                &mut pass.sink,
+            );
+            if pass.sink.findings.len() >= SEGMENT_FINDINGS {
+                let next = Vec::with_capacity(SEGMENT_CAPACITY);
+                let full = std::mem::replace(&mut pass.sink.findings, next);
+                pass.segments.push(full);
+            }
+            pass
         })
         .collect();
-    // One merge into a sink of the final size moves each finding once,
-    // where a pairwise reduce moved it once per level of the tree.
+
     let mut sink = Sink::default();
-    sink.findings
-        .reserve_exact(parts.iter().map(|part| part.findings.len()).sum());
-    for part in parts {
-        sink.merge(part);
+    let mut segments = Vec::new();
+    for mut pass in passes {
+        segments.append(&mut pass.segments);
+        segments.push(std::mem::take(&mut pass.sink.findings));
+        sink.merge(pass.sink);
     }
     sink.end_objects();
-    sink
+    (sink, segments)
 }
 
 /// Runs one control that relates objects into a sink of its own.
@@ -127,43 +160,76 @@ fn check_object(
     let Some(pod) = workload.pod_view() else {
         return;
     };
-    pss::check(object, &pod, pss_plan, sink);
-    escape::check(object, &pod, sink);
-    secrets::check(object, &pod, service_accounts, sink);
-    images::check(object, &pod, &options.allowed_registries, sink);
-    resources::check(object, workload, &pod, sink);
+    // Listed once, because each of the checks reads every container.
+    let containers: Vec<ContainerRef<'_>> = pod.containers().collect();
+    pss::check(object, &pod, &containers, pss_plan, sink);
+    escape::check(object, &pod, &containers, sink);
+    secrets::check(object, &pod, &containers, service_accounts, sink);
+    images::check(object, &containers, &options.allowed_registries, sink);
+    resources::check(object, workload, &pod, &containers, sink);
 }
 
-/// Sorts findings by severity (highest first), control id, resource,
-/// field and message, and findings equal in all of these by their
-/// position in `findings`.
+/// Returns the findings of all `segments` sorted by severity (highest
+/// first), control id, resource, field and message, and findings equal in
+/// all of these in the order of the segments.
 ///
-/// Severity, control and resource are first replaced by numbers that sort
-/// the same way, because comparing the strings of two resources on each
-/// step of the sort took most of its time.
-fn sort_findings(findings: &mut Vec<Finding>) {
-    let Some(keys) = sort_keys(findings) else {
+/// Severity, control and resource are first packed into one number per
+/// finding that sorts the same way, because comparing the strings of two
+/// resources on each step of the sort took most of its time. Only findings
+/// with equal numbers, such as those of the containers of one object, are
+/// then compared by field and message.
+fn sort_findings(segments: Vec<Vec<Finding>>) -> Vec<Finding> {
+    let all: Vec<&Finding> = segments.iter().flatten().collect();
+    let keys = u32::try_from(all.len()).ok().and_then(|_| sort_keys(&all));
+    let Some(keys) = keys else {
+        drop(all);
+        let mut findings: Vec<Finding> = segments.into_iter().flatten().collect();
         findings.par_sort_by(compare_findings);
-        return;
+        return findings;
     };
-    let mut order: Vec<(SortKey, usize)> = keys.into_iter().zip(0..).collect();
-    order.par_sort_unstable_by(|(key_a, a), (key_b, b)| {
-        let (first, second) = (&findings[*a], &findings[*b]);
-        key_a
-            .cmp(key_b)
-            .then_with(|| first.field.cmp(&second.field))
-            .then_with(|| first.message.cmp(&second.message))
-            .then_with(|| a.cmp(b))
-    });
-    let mut slots: Vec<Option<Finding>> = findings.drain(..).map(Some).collect();
-    findings.extend(order.into_iter().map(|(_, index)| {
-        slots[index]
-            .take()
-            .expect("each position appears once in the order")
-    }));
+
+    let mut order: Vec<(u64, u32)> = keys.into_iter().zip(0..).collect();
+    order.par_sort_unstable();
+    order
+        .par_chunk_by_mut(|(a, _), (b, _)| a == b)
+        .filter(|run| run.len() > 1)
+        .for_each(|run| {
+            run.sort_unstable_by(|(_, a), (_, b)| {
+                let (first, second) = (all[*a as usize], all[*b as usize]);
+                first
+                    .field
+                    .cmp(&second.field)
+                    .then_with(|| first.message.cmp(&second.message))
+                    .then_with(|| a.cmp(b))
+            });
+        });
+    drop(all);
+
+    let mut starts = Vec::with_capacity(segments.len());
+    let mut total = 0;
+    for segment in &segments {
+        starts.push(total);
+        total += segment.len();
+    }
+    // Collecting `Some` reuses each segment's allocation, so the findings
+    // are moved once more, into the sorted vector.
+    let mut slots: Vec<Vec<Option<Finding>>> = segments
+        .into_iter()
+        .map(|segment| segment.into_iter().map(Some).collect())
+        .collect();
+    order
+        .into_iter()
+        .map(|(_, index)| {
+            let index = index as usize;
+            let segment = starts.partition_point(|&start| start <= index) - 1;
+            slots[segment][index - starts[segment]]
+                .take()
+                .expect("each finding appears once in the order")
+        })
+        .collect()
 }
 
-/// The order of [`sort_findings`], comparing every key as it is.
+/// Compares findings in the order of [`sort_findings`], key by key.
 fn compare_findings(a: &Finding, b: &Finding) -> std::cmp::Ordering {
     b.severity
         .cmp(&a.severity)
@@ -173,52 +239,120 @@ fn compare_findings(a: &Finding, b: &Finding) -> std::cmp::Ordering {
         .then_with(|| a.message.cmp(&b.message))
 }
 
-/// Severity (highest first), rank of the control id and rank of the
-/// resource.
-type SortKey = (Reverse<Severity>, usize, usize);
+/// Bits of a sort key for the rank of the control id and of the resource;
+/// the severity takes the two bits above them.
+const CONTROL_BITS: u32 = 20;
+const RESOURCE_BITS: u32 = 40;
 
-/// Returns the [`SortKey`] of each finding, or `None` when a control is
-/// not in the catalogue.
+/// Returns, for each finding, its severity (highest first), the rank of
+/// its control id and the rank of its resource packed into one number, or
+/// `None` when a control is not in the catalogue or a rank does not fit.
+fn sort_keys(findings: &[&Finding]) -> Option<Vec<u64>> {
+    let (distinct, ranks) = resource_ranks(findings)?;
+    findings
+        .par_iter()
+        .map(|finding| {
+            let control = id_rank(finding.control).filter(|&rank| rank < 1 << CONTROL_BITS)?;
+            let target = address(&finding.resource);
+            let position = distinct
+                .binary_search(&target)
+                .expect("every reference is listed");
+            let severity = match finding.severity {
+                Severity::Critical => 0,
+                Severity::High => 1,
+                Severity::Medium => 2,
+                Severity::Low => 3,
+            };
+            Some(
+                severity << (CONTROL_BITS + RESOURCE_BITS)
+                    | (control as u64) << RESOURCE_BITS
+                    | ranks[position],
+            )
+        })
+        .collect()
+}
+
+/// Returns the distinct resource references of `findings` by address,
+/// sorted, and the rank of each one's value, or `None` when there are too
+/// many to rank.
 ///
-/// Resources are ranked in two steps: the distinct references (the
-/// findings of one object share one), then their values, so that equal
-/// resources behind different references get the same rank.
-fn sort_keys(findings: &[Finding]) -> Option<Vec<SortKey>> {
-    let controls: Vec<usize> = findings
-        .iter()
-        .map(|finding| id_rank(finding.control))
-        .collect::<Option<_>>()?;
-
-    let mut distinct: Vec<(usize, &ResourceRef)> = findings
-        .iter()
+/// The findings of one object share one reference, so there are far fewer
+/// references than findings. Equal resources behind different references
+/// get the same rank.
+fn resource_ranks(findings: &[&Finding]) -> Option<(Vec<usize>, Vec<u64>)> {
+    let mut references: Vec<(usize, &ResourceRef)> = findings
+        .par_iter()
         .map(|finding| (address(&finding.resource), &*finding.resource))
         .collect();
-    distinct.par_sort_unstable_by_key(|(address, _)| *address);
-    distinct.dedup_by_key(|(address, _)| *address);
+    references.par_sort_unstable_by_key(|(address, _)| *address);
+    references.dedup_by_key(|(address, _)| *address);
+    if references.len() as u64 >= 1 << RESOURCE_BITS {
+        return None;
+    }
 
-    let mut by_value: Vec<usize> = (0..distinct.len()).collect();
-    by_value.par_sort_unstable_by(|&a, &b| distinct[a].1.cmp(distinct[b].1));
-    let mut ranks = vec![0; distinct.len()];
+    let mut by_value: Vec<usize> = (0..references.len()).collect();
+    let encoded: Option<Vec<Vec<u8>>> = references
+        .par_iter()
+        .map(|(_, resource)| sort_bytes(resource))
+        .collect();
+    match &encoded {
+        Some(encoded) => by_value.par_sort_unstable_by(|&a, &b| encoded[a].cmp(&encoded[b])),
+        None => by_value.par_sort_unstable_by(|&a, &b| references[a].1.cmp(references[b].1)),
+    }
+    let equal = |a: usize, b: usize| match &encoded {
+        Some(encoded) => encoded[a] == encoded[b],
+        None => references[a].1 == references[b].1,
+    };
+    let mut ranks = vec![0_u64; references.len()];
     let mut rank = 0;
     for (position, &index) in by_value.iter().enumerate() {
-        if position > 0 && distinct[by_value[position - 1]].1 != distinct[index].1 {
+        if position > 0 && !equal(by_value[position - 1], index) {
             rank += 1;
         }
         ranks[index] = rank;
     }
+    let addresses = references.into_iter().map(|(address, _)| address).collect();
+    Some((addresses, ranks))
+}
 
-    let keys = findings
-        .par_iter()
-        .zip(controls)
-        .map(|(finding, control)| {
-            let target = address(&finding.resource);
-            let position = distinct
-                .binary_search_by_key(&target, |(address, _)| *address)
-                .expect("every reference is listed");
-            (Reverse(finding.severity), control, ranks[position])
-        })
-        .collect();
-    Some(keys)
+/// Returns `resource` as bytes that sort and compare as the resource
+/// does, or `None` when one of its strings contains NUL.
+///
+/// The bytes are `api_version NUL kind NUL`, then NUL for no namespace or
+/// `1 namespace NUL`, then `name`. NUL sorts below every other byte, so
+/// this keeps the order of the fields and of each string. Sorting these
+/// reads one short buffer per resource where comparing resources read up
+/// to four strings each, spread over the heap.
+fn sort_bytes(resource: &ResourceRef) -> Option<Vec<u8>> {
+    let namespace = resource.namespace.as_deref();
+    let strings = [resource.api_version, resource.kind, &resource.name];
+    if strings
+        .iter()
+        .chain(&namespace)
+        .any(|text| text.contains('\0'))
+    {
+        return None;
+    }
+    let length = strings
+        .iter()
+        .chain(&namespace)
+        .map(|text| text.len())
+        .sum::<usize>();
+    let mut bytes = Vec::with_capacity(length + 4);
+    bytes.extend_from_slice(resource.api_version.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(resource.kind.as_bytes());
+    bytes.push(0);
+    match namespace {
+        Some(namespace) => {
+            bytes.push(1);
+            bytes.extend_from_slice(namespace.as_bytes());
+            bytes.push(0);
+        }
+        None => bytes.push(0),
+    }
+    bytes.extend_from_slice(resource.name.as_bytes());
+    Some(bytes)
 }
 
 fn address(resource: &Arc<ResourceRef>) -> usize {
@@ -370,10 +504,10 @@ mod tests {
     use crate::controls::escape::{HOST_PATH_MOUNT, PRIVILEGED_CONTAINER};
     use crate::controls::images::LATEST_TAG;
 
-    fn resource(kind: &str, namespace: Option<&str>, name: &str) -> Arc<ResourceRef> {
+    fn resource(kind: &'static str, namespace: Option<&str>, name: &str) -> Arc<ResourceRef> {
         Arc::new(ResourceRef {
-            api_version: "apps/v1".to_owned(),
-            kind: kind.to_owned(),
+            api_version: "apps/v1",
+            kind,
             namespace: namespace.map(str::to_owned),
             name: name.to_owned(),
         })
@@ -420,25 +554,57 @@ mod tests {
 
         let mut expected = findings.clone();
         expected.sort_by(compare_findings);
-        sort_findings(&mut findings);
+        let segments = vec![findings[..3].to_vec(), Vec::new(), findings[3..].to_vec()];
+        let sorted = sort_findings(segments);
+        assert_eq!(describe(&sorted), describe(&expected));
+    }
 
-        let describe = |findings: &[Finding]| -> Vec<String> {
-            findings
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{} {} {} {:?} {} {:?}",
-                        f.severity,
-                        f.control.id,
-                        f.resource.display(),
-                        f.field,
-                        f.message,
-                        f.container
-                    )
-                })
-                .collect()
+    #[test]
+    fn sort_without_catalogue_control() {
+        static UNLISTED: Control = Control {
+            id: "a-unlisted",
+            title: "Unlisted",
+            category: crate::control::Category::Resources,
+            severity: Severity::Medium,
+            rationale: "",
+            remediation: "",
+            pss_level: None,
+            cis: &[],
+            nist_800_190: &[],
+            nsa: &[],
+            mitre: &[],
+            kubescape: &[],
         };
-        assert_eq!(describe(&findings), describe(&expected));
+        let web = resource("Deployment", Some("shop"), "web");
+        let api = resource("Deployment", Some("shop"), "api");
+        let findings = vec![
+            finding(&LATEST_TAG, Severity::Medium, &web, "a", "m"),
+            finding(&UNLISTED, Severity::Medium, &web, "a", "m"),
+            finding(&UNLISTED, Severity::Medium, &api, "a", "m"),
+            finding(&HOST_PATH_MOUNT, Severity::High, &api, "a", "m"),
+        ];
+        let mut expected = findings.clone();
+        expected.sort_by(compare_findings);
+        let sorted = sort_findings(vec![findings]);
+        assert_eq!(describe(&sorted), describe(&expected));
+        assert_eq!(sorted[1].control.id, "a-unlisted");
+    }
+
+    fn describe(findings: &[Finding]) -> Vec<String> {
+        findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {} {:?} {} {:?}",
+                    f.severity,
+                    f.control.id,
+                    f.resource.display(),
+                    f.field,
+                    f.message,
+                    f.container
+                )
+            })
+            .collect()
     }
 
     #[test]
@@ -446,12 +612,13 @@ mod tests {
         let web = resource("Deployment", Some("shop"), "web");
         let web_again = resource("Deployment", Some("shop"), "web");
         let api = resource("Deployment", Some("shop"), "api");
-        let findings = vec![
+        let findings = [
             finding(&LATEST_TAG, Severity::Medium, &web, "a", "m"),
             finding(&LATEST_TAG, Severity::Medium, &api, "a", "m"),
             finding(&LATEST_TAG, Severity::Medium, &web_again, "a", "m"),
         ];
-        let keys = sort_keys(&findings).expect("catalogue controls");
+        let references: Vec<&Finding> = findings.iter().collect();
+        let keys = sort_keys(&references).expect("catalogue controls");
         assert_eq!(keys[0], keys[2]);
         assert!(keys[1] < keys[0]);
     }

@@ -21,8 +21,8 @@ pub(crate) type FastHash = foldhash::fast::RandomState;
 /// grants the permission.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct ResourceRef {
-    pub api_version: String,
-    pub kind: String,
+    pub api_version: &'static str,
+    pub kind: &'static str,
     /// Effective namespace: the object's own, or `default` for a namespaced
     /// object that names none. `None` for cluster-scoped objects.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,8 +33,8 @@ pub struct ResourceRef {
 impl ResourceRef {
     pub fn of(object: &Object) -> ResourceRef {
         ResourceRef {
-            api_version: object.resource.api_version().to_owned(),
-            kind: object.kind().to_owned(),
+            api_version: object.resource.api_version(),
+            kind: object.kind(),
             namespace: effective_namespace(object).map(str::to_owned),
             name: object.name().to_owned(),
         }
@@ -281,12 +281,26 @@ struct Tally {
     cluster: Option<usize>,
     /// The namespace bucket of the object being checked.
     current: Option<usize>,
+    /// The bucket found last, tried first because the objects of one
+    /// namespace usually come together.
+    last: Option<usize>,
 }
 
 impl Tally {
     /// Returns the position of the bucket of `namespace`, adding it when
     /// it is new.
     fn bucket(&mut self, namespace: Option<&str>) -> usize {
+        if let Some(last) = self.last
+            && self.namespaces[last].0.as_deref() == namespace
+        {
+            return last;
+        }
+        let index = self.find_or_add(namespace);
+        self.last = Some(index);
+        index
+    }
+
+    fn find_or_add(&mut self, namespace: Option<&str>) -> usize {
         let found = match namespace {
             Some(name) => self.named.get(name).copied(),
             None => self.cluster,

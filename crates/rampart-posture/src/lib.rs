@@ -21,6 +21,7 @@ mod finding;
 mod level;
 mod locate;
 mod manifest;
+mod message;
 mod pod;
 mod rbac;
 mod selector;

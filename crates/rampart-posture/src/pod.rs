@@ -92,9 +92,31 @@ pub struct ContainerPath<'a> {
     index: usize,
 }
 
+impl ContainerPath<'_> {
+    /// Returns the path of `field` in the container, such as
+    /// `spec.containers[0].securityContext.privileged` for
+    /// `securityContext.privileged`.
+    pub fn join(&self, field: &str) -> String {
+        let mut index = itoa::Buffer::new();
+        let index = index.format(self.index);
+        [self.spec_path, ".", self.list, "[", index, "].", field].concat()
+    }
+}
+
 impl fmt::Display for ContainerPath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}[{}]", self.spec_path, self.list, self.index)
+        let mut index = itoa::Buffer::new();
+        for part in [
+            self.spec_path,
+            ".",
+            self.list,
+            "[",
+            index.format(self.index),
+            "]",
+        ] {
+            f.write_str(part)?;
+        }
+        Ok(())
     }
 }
 
@@ -163,6 +185,12 @@ impl<'a> ContainerRef<'a> {
             restart_policy: container.restart_policy.as_deref(),
             path,
         }
+    }
+
+    /// Returns `container "NAME"` and `parts`, with the name quoted and
+    /// escaped as `{:?}` writes it.
+    pub(crate) fn message(&self, parts: &[&str]) -> String {
+        crate::message::quoted_message("container ", self.name, parts)
     }
 
     /// Returns whether this is a sidecar: an init container with

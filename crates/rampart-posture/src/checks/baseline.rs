@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::{LifecycleHandler, Probe};
 
 use super::{Check, Findings};
 use crate::level::{Level, PolicyVersion};
-use crate::pod::PodView;
+use crate::pod::{ContainerRef, PodView};
 
 const fn baseline(id: &'static str, since_minor: u32, run: super::CheckFn) -> Check {
     Check {
@@ -32,7 +32,12 @@ pub(super) const WINDOWS_HOST_PROCESS: Check =
 pub(super) const HOST_PROBES_AND_LIFECYCLE: Check =
     baseline("hostProbesAndHostLifecycle", 34, host_probes_and_lifecycle);
 
-fn host_namespaces(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
+fn host_namespaces(
+    pod: &PodView<'_>,
+    _: &[ContainerRef<'_>],
+    _: PolicyVersion,
+    out: &mut Findings,
+) {
     let spec = pod.spec;
     for (field, value) in [
         ("hostNetwork", spec.host_network),
@@ -48,17 +53,19 @@ fn host_namespaces(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
     }
 }
 
-fn privileged(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
-    for container in pod.containers() {
+fn privileged(
+    _: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    _: PolicyVersion,
+    out: &mut Findings,
+) {
+    for container in containers {
         let privileged = container.security_context.and_then(|sc| sc.privileged);
         if privileged == Some(true) {
             out.add_in(
-                &container,
-                format!("{}.securityContext.privileged", container.path),
-                format!(
-                    "container {:?} must not set securityContext.privileged=true",
-                    container.name
-                ),
+                container,
+                container.path.join("securityContext.privileged"),
+                container.message(&[" must not set securityContext.privileged=true"]),
             );
         }
     }
@@ -82,8 +89,13 @@ const DEFAULT_CAPABILITIES: &[&str] = &[
     "SYS_CHROOT",
 ];
 
-fn capabilities(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
-    for container in pod.containers() {
+fn capabilities(
+    _: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    _: PolicyVersion,
+    out: &mut Findings,
+) {
+    for container in containers {
         let added = container
             .security_context
             .and_then(|sc| sc.capabilities.as_ref())
@@ -96,8 +108,8 @@ fn capabilities(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
             .collect();
         if !forbidden.is_empty() {
             out.add_in(
-                &container,
-                format!("{}.securityContext.capabilities.add", container.path),
+                container,
+                container.path.join("securityContext.capabilities.add"),
                 format!(
                     "container {:?} must not add capabilities {}",
                     container.name,
@@ -108,7 +120,12 @@ fn capabilities(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
     }
 }
 
-fn host_path_volumes(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
+fn host_path_volumes(
+    pod: &PodView<'_>,
+    _: &[ContainerRef<'_>],
+    _: PolicyVersion,
+    out: &mut Findings,
+) {
     let volumes = pod.spec.volumes.as_deref().unwrap_or_default();
     for (index, volume) in volumes.iter().enumerate() {
         if volume.host_path.is_some() {
@@ -120,12 +137,17 @@ fn host_path_volumes(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
     }
 }
 
-fn host_ports(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
-    for container in pod.containers() {
+fn host_ports(
+    _: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    _: PolicyVersion,
+    out: &mut Findings,
+) {
+    for container in containers {
         for (index, port) in container.ports.iter().enumerate() {
             if let Some(host_port) = port.host_port.filter(|&p| p != 0) {
                 out.add_in(
-                    &container,
+                    container,
                     format!("{}.ports[{index}].hostPort", container.path),
                     format!(
                         "container {:?} must not set hostPort {host_port}",
@@ -139,7 +161,12 @@ fn host_ports(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
 
 const APP_ARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
 
-fn app_armor(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
+fn app_armor(
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    _: PolicyVersion,
+    out: &mut Findings,
+) {
     let annotations = pod.metadata.annotations.iter().flatten();
     for (key, value) in annotations {
         let Some(container) = key.strip_prefix(APP_ARMOR_ANNOTATION_PREFIX) else {
@@ -167,14 +194,14 @@ fn app_armor(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
             format!("pod must not use AppArmor profile type {:?}", profile.type_),
         );
     }
-    for container in pod.containers() {
+    for container in containers {
         let profile = container
             .security_context
             .and_then(|sc| sc.app_armor_profile.as_ref());
         if let Some(profile) = profile.filter(|p| !allowed(&p.type_)) {
             out.add_in(
-                &container,
-                format!("{}.securityContext.appArmorProfile.type", container.path),
+                container,
+                container.path.join("securityContext.appArmorProfile.type"),
                 format!(
                     "container {:?} must not use AppArmor profile type {:?}",
                     container.name, profile.type_
@@ -184,11 +211,24 @@ fn app_armor(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
     }
 }
 
-fn se_linux_options(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
-    let mut allowed_types = vec!["container_t", "container_init_t", "container_kvm_t"];
-    if version.at_least(31) {
-        allowed_types.push("container_engine_t");
-    }
+fn se_linux_options(
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    version: PolicyVersion,
+    out: &mut Findings,
+) {
+    const TYPES: [&str; 4] = [
+        "container_t",
+        "container_init_t",
+        "container_kvm_t",
+        "container_engine_t",
+    ];
+    // container_engine_t is allowed from v1.31.
+    let allowed_types = if version.at_least(31) {
+        &TYPES[..]
+    } else {
+        &TYPES[..3]
+    };
     let mut check = |options: &k8s_openapi::api::core::v1::SELinuxOptions,
                      container: Option<&str>,
                      owner: String,
@@ -232,7 +272,7 @@ fn se_linux_options(pod: &PodView<'_>, version: PolicyVersion, out: &mut Finding
             format!("{}.securityContext.seLinuxOptions", pod.spec_path),
         );
     }
-    for container in pod.containers() {
+    for container in containers {
         let options = container
             .security_context
             .and_then(|sc| sc.se_linux_options.as_ref());
@@ -240,31 +280,36 @@ fn se_linux_options(pod: &PodView<'_>, version: PolicyVersion, out: &mut Finding
             check(
                 options,
                 Some(container.name),
-                format!("container {:?}", container.name),
-                format!("{}.securityContext.seLinuxOptions", container.path),
+                container.message(&[]),
+                container.path.join("securityContext.seLinuxOptions"),
             );
         }
     }
 }
 
-fn proc_mount(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
+fn proc_mount(
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    version: PolicyVersion,
+    out: &mut Findings,
+) {
     // From v1.35 a pod in its own user namespace may unmask /proc: the
     // mounts are owned by that namespace, not by the host.
     if version.at_least(35) && pod.in_user_namespace() {
         return;
     }
-    report_non_default_proc_mount(pod, out);
+    report_non_default_proc_mount(containers, out);
 }
 
-pub(super) fn report_non_default_proc_mount(pod: &PodView<'_>, out: &mut Findings) {
-    for container in pod.containers() {
+pub(super) fn report_non_default_proc_mount(containers: &[ContainerRef<'_>], out: &mut Findings) {
+    for container in containers {
         let proc_mount = container
             .security_context
             .and_then(|sc| sc.proc_mount.as_deref());
         if let Some(value) = proc_mount.filter(|value| *value != "Default") {
             out.add_in(
-                &container,
-                format!("{}.securityContext.procMount", container.path),
+                container,
+                container.path.join("securityContext.procMount"),
                 format!(
                     "container {:?} must not set securityContext.procMount {value:?}",
                     container.name
@@ -277,7 +322,12 @@ pub(super) fn report_non_default_proc_mount(pod: &PodView<'_>, out: &mut Finding
 const SECCOMP_POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
 const SECCOMP_CONTAINER_ANNOTATION_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";
 
-fn seccomp(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
+fn seccomp(
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    version: PolicyVersion,
+    out: &mut Findings,
+) {
     // Before v1.19 seccomp was set through alpha annotations; from v1.19
     // the check reads only the securityContext fields.
     if !version.at_least(19) {
@@ -310,18 +360,15 @@ fn seccomp(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
             "pod must not set seccompProfile.type \"Unconfined\"".to_owned(),
         );
     }
-    for container in pod.containers() {
+    for container in containers {
         let profile = container
             .security_context
             .and_then(|sc| sc.seccomp_profile.as_ref());
         if profile.is_some_and(|p| p.type_ == "Unconfined") {
             out.add_in(
-                &container,
-                format!("{}.securityContext.seccompProfile.type", container.path),
-                format!(
-                    "container {:?} must not set seccompProfile.type \"Unconfined\"",
-                    container.name
-                ),
+                container,
+                container.path.join("securityContext.seccompProfile.type"),
+                container.message(&[" must not set seccompProfile.type \"Unconfined\""]),
             );
         }
     }
@@ -362,13 +409,16 @@ fn safe_sysctls(version: PolicyVersion) -> Vec<&'static str> {
     safe
 }
 
-fn sysctls(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
+fn sysctls(pod: &PodView<'_>, _: &[ContainerRef<'_>], version: PolicyVersion, out: &mut Findings) {
     let sysctls = pod
         .spec
         .security_context
         .as_ref()
         .and_then(|sc| sc.sysctls.as_deref())
         .unwrap_or_default();
+    if sysctls.is_empty() {
+        return;
+    }
     let safe = safe_sysctls(version);
     for (index, sysctl) in sysctls.iter().enumerate() {
         if !safe.contains(&sysctl.name.as_str()) {
@@ -380,7 +430,12 @@ fn sysctls(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
     }
 }
 
-fn windows_host_process(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
+fn windows_host_process(
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    _: PolicyVersion,
+    out: &mut Findings,
+) {
     let pod_host_process = pod
         .spec
         .security_context
@@ -396,29 +451,31 @@ fn windows_host_process(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings)
             "pod must not set securityContext.windowsOptions.hostProcess=true".to_owned(),
         );
     }
-    for container in pod.containers() {
+    for container in containers {
         let host_process = container
             .security_context
             .and_then(|sc| sc.windows_options.as_ref())
             .and_then(|options| options.host_process);
         if host_process == Some(true) {
             out.add_in(
-                &container,
-                format!(
-                    "{}.securityContext.windowsOptions.hostProcess",
-                    container.path
-                ),
-                format!(
-                    "container {:?} must not set securityContext.windowsOptions.hostProcess=true",
-                    container.name
-                ),
+                container,
+                container
+                    .path
+                    .join("securityContext.windowsOptions.hostProcess"),
+                container
+                    .message(&[" must not set securityContext.windowsOptions.hostProcess=true"]),
             );
         }
     }
 }
 
-fn host_probes_and_lifecycle(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
-    for container in pod.containers() {
+fn host_probes_and_lifecycle(
+    _: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    _: PolicyVersion,
+    out: &mut Findings,
+) {
+    for container in containers {
         let mut hosts: Vec<(String, &str)> = Vec::new();
         for (field, probe) in container.probes {
             if let Some(probe) = probe {
@@ -438,7 +495,7 @@ fn host_probes_and_lifecycle(pod: &PodView<'_>, _: PolicyVersion, out: &mut Find
         }
         for (path, host) in hosts {
             out.add_in(
-                &container,
+                container,
                 path,
                 format!(
                     "container {:?} must not point a probe or lifecycle handler at host {host:?}",

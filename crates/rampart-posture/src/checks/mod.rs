@@ -24,8 +24,9 @@ pub struct Violation {
     pub path: String,
 }
 
-/// A check evaluator: appends its violations for one pod.
-type CheckFn = fn(&PodView<'_>, PolicyVersion, &mut Findings);
+/// A check evaluator: appends its violations for one pod, whose
+/// containers (from [`PodView::containers`]) it is given.
+type CheckFn = fn(&PodView<'_>, &[ContainerRef<'_>], PolicyVersion, &mut Findings);
 
 /// One upstream check with the policy version that introduced it.
 pub(crate) struct Check {
@@ -84,9 +85,10 @@ fn applicable(level: Level, version: PolicyVersion) -> impl Iterator<Item = &'st
 /// Evaluates one pod template against the checks of `level` at `version`
 /// and returns every violation; an empty list means the pod is allowed.
 pub fn evaluate(pod: &PodView<'_>, level: Level, version: PolicyVersion) -> Vec<Violation> {
+    let containers: Vec<ContainerRef<'_>> = pod.containers().collect();
     let mut violations = Vec::new();
     for check in applicable(level, version) {
-        check.evaluate(pod, version, &mut violations);
+        check.evaluate(pod, &containers, version, &mut violations);
     }
     violations
 }
@@ -104,10 +106,12 @@ impl Check {
         self.id
     }
 
-    /// Evaluates this check on one pod and appends its violations.
+    /// Evaluates this check on one pod with `containers`, the ones
+    /// [`PodView::containers`] returns, and appends its violations.
     pub(crate) fn evaluate(
         &self,
         pod: &PodView<'_>,
+        containers: &[ContainerRef<'_>],
         version: PolicyVersion,
         out: &mut Vec<Violation>,
     ) {
@@ -116,7 +120,7 @@ impl Check {
             level: self.level,
             violations: std::mem::take(out),
         };
-        (self.run)(pod, version, &mut findings);
+        (self.run)(pod, containers, version, &mut findings);
         *out = findings.violations;
     }
 }

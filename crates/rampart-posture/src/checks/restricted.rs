@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::Volume;
 
 use super::{Check, Findings};
 use crate::level::{Level, PolicyVersion};
-use crate::pod::PodView;
+use crate::pod::{ContainerRef, PodView};
 
 const fn restricted(id: &'static str, since_minor: u32, run: super::CheckFn) -> Check {
     Check {
@@ -85,7 +85,7 @@ fn forbidden_volume_source(volume: &Volume) -> Option<&'static str> {
         .find_map(|(name, set)| set.then_some(name))
 }
 
-fn volumes(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
+fn volumes(pod: &PodView<'_>, _: &[ContainerRef<'_>], _: PolicyVersion, out: &mut Findings) {
     let volumes = pod.spec.volumes.as_deref().unwrap_or_default();
     for (index, volume) in volumes.iter().enumerate() {
         if let Some(source) = forbidden_volume_source(volume) {
@@ -97,31 +97,37 @@ fn volumes(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
     }
 }
 
-fn allow_privilege_escalation(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
+fn allow_privilege_escalation(
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    version: PolicyVersion,
+    out: &mut Findings,
+) {
     if windows_exempt(pod, version) {
         return;
     }
-    for container in pod.containers() {
+    for container in containers {
         let allowed = container
             .security_context
             .and_then(|sc| sc.allow_privilege_escalation);
         if allowed != Some(false) {
             out.add_in(
-                &container,
-                format!(
-                    "{}.securityContext.allowPrivilegeEscalation",
-                    container.path
-                ),
-                format!(
-                    "container {:?} must set securityContext.allowPrivilegeEscalation=false",
-                    container.name
-                ),
+                container,
+                container
+                    .path
+                    .join("securityContext.allowPrivilegeEscalation"),
+                container.message(&[" must set securityContext.allowPrivilegeEscalation=false"]),
             );
         }
     }
 }
 
-fn run_as_non_root(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
+fn run_as_non_root(
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    _: PolicyVersion,
+    out: &mut Findings,
+) {
     // A pod in its own user namespace runs as root only inside that
     // namespace, which maps to an unprivileged user on the host.
     if pod.in_user_namespace() {
@@ -138,33 +144,32 @@ fn run_as_non_root(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
             "pod must not set securityContext.runAsNonRoot=false".to_owned(),
         );
     }
-    for container in pod.containers() {
-        let path = || format!("{}.securityContext.runAsNonRoot", container.path);
+    for container in containers {
+        let path = || container.path.join("securityContext.runAsNonRoot");
         match container.security_context.and_then(|sc| sc.run_as_non_root) {
             Some(true) => {}
             Some(false) => out.add_in(
-                &container,
+                container,
                 path(),
-                format!(
-                    "container {:?} must not set securityContext.runAsNonRoot=false",
-                    container.name
-                ),
+                container.message(&[" must not set securityContext.runAsNonRoot=false"]),
             ),
             None if pod_setting == Some(true) => {}
             None => out.add_in(
-                &container,
+                container,
                 path(),
-                format!(
-                    "container {:?} must set securityContext.runAsNonRoot=true \
-                     (or the pod must set it)",
-                    container.name
-                ),
+                container.message(&[" must set securityContext.runAsNonRoot=true \
+                     (or the pod must set it)"]),
             ),
         }
     }
 }
 
-fn run_as_user(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
+fn run_as_user(
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    _: PolicyVersion,
+    out: &mut Findings,
+) {
     if pod.in_user_namespace() {
         return;
     }
@@ -179,21 +184,23 @@ fn run_as_user(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
             "pod must not set securityContext.runAsUser=0".to_owned(),
         );
     }
-    for container in pod.containers() {
+    for container in containers {
         if container.security_context.and_then(|sc| sc.run_as_user) == Some(0) {
             out.add_in(
-                &container,
-                format!("{}.securityContext.runAsUser", container.path),
-                format!(
-                    "container {:?} must not set securityContext.runAsUser=0",
-                    container.name
-                ),
+                container,
+                container.path.join("securityContext.runAsUser"),
+                container.message(&[" must not set securityContext.runAsUser=0"]),
             );
         }
     }
 }
 
-fn seccomp(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
+fn seccomp(
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    version: PolicyVersion,
+    out: &mut Findings,
+) {
     if windows_exempt(pod, version) {
         return;
     }
@@ -211,8 +218,8 @@ fn seccomp(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
         );
     }
     let pod_valid = pod_type.is_some_and(valid);
-    for container in pod.containers() {
-        let path = || format!("{}.securityContext.seccompProfile.type", container.path);
+    for container in containers {
+        let path = || container.path.join("securityContext.seccompProfile.type");
         let container_type = container
             .security_context
             .and_then(|sc| sc.seccomp_profile.as_ref())
@@ -220,7 +227,7 @@ fn seccomp(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
         match container_type {
             Some(kind) if valid(kind) => {}
             Some(kind) => out.add_in(
-                &container,
+                container,
                 path(),
                 format!(
                     "container {:?} must not set seccompProfile.type {kind:?}",
@@ -229,35 +236,36 @@ fn seccomp(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
             ),
             None if pod_valid => {}
             None => out.add_in(
-                &container,
+                container,
                 path(),
-                format!(
-                    "container {:?} must set seccompProfile.type to RuntimeDefault or Localhost \
+                container.message(&[
+                    " must set seccompProfile.type to RuntimeDefault or Localhost \
                      (or the pod must set it)",
-                    container.name
-                ),
+                ]),
             ),
         }
     }
 }
 
-fn capabilities(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
+fn capabilities(
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    version: PolicyVersion,
+    out: &mut Findings,
+) {
     if windows_exempt(pod, version) {
         return;
     }
-    for container in pod.containers() {
+    for container in containers {
         let caps = container
             .security_context
             .and_then(|sc| sc.capabilities.as_ref());
         let dropped = caps.and_then(|c| c.drop.as_deref()).unwrap_or_default();
         if !dropped.iter().any(|cap| cap == "ALL") {
             out.add_in(
-                &container,
-                format!("{}.securityContext.capabilities.drop", container.path),
-                format!(
-                    "container {:?} must set securityContext.capabilities.drop=[\"ALL\"]",
-                    container.name
-                ),
+                container,
+                container.path.join("securityContext.capabilities.drop"),
+                container.message(&[" must set securityContext.capabilities.drop=[\"ALL\"]"]),
             );
         }
         let added = caps.and_then(|c| c.add.as_deref()).unwrap_or_default();
@@ -268,8 +276,8 @@ fn capabilities(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
             .collect();
         if !forbidden.is_empty() {
             out.add_in(
-                &container,
-                format!("{}.securityContext.capabilities.add", container.path),
+                container,
+                container.path.join("securityContext.capabilities.add"),
                 format!(
                     "container {:?} must not add capabilities {} (only NET_BIND_SERVICE)",
                     container.name,
@@ -280,6 +288,11 @@ fn capabilities(pod: &PodView<'_>, version: PolicyVersion, out: &mut Findings) {
     }
 }
 
-fn proc_mount(pod: &PodView<'_>, _: PolicyVersion, out: &mut Findings) {
-    super::baseline::report_non_default_proc_mount(pod, out);
+fn proc_mount(
+    _: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    _: PolicyVersion,
+    out: &mut Findings,
+) {
+    super::baseline::report_non_default_proc_mount(containers, out);
 }

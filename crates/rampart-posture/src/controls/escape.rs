@@ -182,14 +182,19 @@ const RUNTIME_SOCKET_NAMES: &[&str] = &[
     "podman.sock",
 ];
 
-pub(crate) fn check(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
+pub(crate) fn check(
+    object: &Object,
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    sink: &mut Sink,
+) {
     for control in CONTROLS {
         sink.evaluated(control);
     }
     host_namespaces(object, pod, sink);
-    host_paths(object, pod, sink);
+    host_paths(object, pod, containers, sink);
 
-    for container in pod.containers() {
+    for container in containers {
         let context = container.security_context;
         let privileged = context.and_then(|sc| sc.privileged) == Some(true);
         if privileged {
@@ -197,8 +202,8 @@ pub(crate) fn check(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
                 &PRIVILEGED_CONTAINER,
                 object,
                 Some(container.name),
-                Some(format!("{}.securityContext.privileged", container.path)),
-                format!("container {:?} runs privileged", container.name),
+                Some(container.path.join("securityContext.privileged")),
+                container.message(&[" runs privileged"]),
             );
         }
 
@@ -216,10 +221,7 @@ pub(crate) fn check(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
                 &DANGEROUS_CAPABILITY,
                 object,
                 Some(container.name),
-                Some(format!(
-                    "{}.securityContext.capabilities.add",
-                    container.path
-                )),
+                Some(container.path.join("securityContext.capabilities.add")),
                 format!(
                     "container {:?} adds {}",
                     container.name,
@@ -229,7 +231,7 @@ pub(crate) fn check(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
         }
 
         if !privileged && !pod.is_windows() {
-            net_raw(object, &container, sink);
+            net_raw(object, container, sink);
         }
 
         // A privileged container always escalates, so the setting adds
@@ -237,10 +239,9 @@ pub(crate) fn check(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
         let escalation = context.and_then(|sc| sc.allow_privilege_escalation);
         if escalation != Some(false) && !privileged && !pod.is_windows() {
             let field = match escalation {
-                Some(_) => format!(
-                    "{}.securityContext.allowPrivilegeEscalation",
-                    container.path
-                ),
+                Some(_) => container
+                    .path
+                    .join("securityContext.allowPrivilegeEscalation"),
                 None => container.path.to_string(),
             };
             sink.fail(
@@ -248,10 +249,7 @@ pub(crate) fn check(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
                 object,
                 Some(container.name),
                 Some(field),
-                format!(
-                    "container {:?} does not set allowPrivilegeEscalation to false",
-                    container.name
-                ),
+                container.message(&[" does not set allowPrivilegeEscalation to false"]),
             );
         }
     }
@@ -268,32 +266,42 @@ fn net_raw(object: &Object, container: &ContainerRef<'_>, sink: &mut Sink) {
     let added = capabilities.and_then(|caps| caps.add.as_deref());
     let dropped = capabilities.and_then(|caps| caps.drop.as_deref());
     let net_raw_in = |list: Option<&[String]>| {
-        list.unwrap_or_default()
-            .iter()
-            .map(|cap| capability_name(cap))
-            .find(|name| name == "NET_RAW" || name == "ALL")
+        list.unwrap_or_default().iter().find_map(|cap| {
+            ["NET_RAW", "ALL"]
+                .into_iter()
+                .find(|name| names_capability(cap, name))
+        })
     };
 
-    let path = format!("{}.securityContext.capabilities", container.path);
-    let (field, problem) = if let Some(name) = net_raw_in(added) {
-        (format!("{path}.add"), format!("adds {name}"))
+    let (field, message) = if let Some(name) = net_raw_in(added) {
+        (
+            container.path.join("securityContext.capabilities.add"),
+            container.message(&[" adds ", name]),
+        )
     } else if net_raw_in(dropped).is_some() {
         return;
     } else if dropped.is_some() {
-        (format!("{path}.drop"), "does not drop NET_RAW".to_owned())
+        (
+            container.path.join("securityContext.capabilities.drop"),
+            container.message(&[" does not drop NET_RAW"]),
+        )
     } else {
         (
             container.path.to_string(),
-            "does not drop NET_RAW".to_owned(),
+            container.message(&[" does not drop NET_RAW"]),
         )
     };
-    sink.fail(
-        &NET_RAW,
-        object,
-        Some(container.name),
-        Some(field),
-        format!("container {:?} {problem}", container.name),
-    );
+    sink.fail(&NET_RAW, object, Some(container.name), Some(field), message);
+}
+
+/// Returns whether `capability` is `name` (upper case, without `CAP_`) as
+/// [`capability_name`] normalizes it, without allocating.
+fn names_capability(capability: &str, name: &str) -> bool {
+    let bare = match capability.get(..4) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("CAP_") => &capability[4..],
+        _ => capability,
+    };
+    bare.eq_ignore_ascii_case(name)
 }
 
 fn host_namespaces(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
@@ -315,9 +323,13 @@ fn host_namespaces(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
     }
 }
 
-fn host_paths(object: &Object, pod: &PodView<'_>, sink: &mut Sink) {
+fn host_paths(
+    object: &Object,
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    sink: &mut Sink,
+) {
     let volumes = pod.spec.volumes.as_deref().unwrap_or_default();
-    let containers: Vec<ContainerRef<'_>> = pod.containers().collect();
     for (index, volume) in volumes.iter().enumerate() {
         let Some(host_path) = &volume.host_path else {
             continue;
@@ -480,6 +492,30 @@ mod tests {
         assert_eq!(socket("/var/log"), None);
         assert_eq!(socket("/var/runtime"), None);
         assert_eq!(socket("/var/run/docker.sockets"), None);
+    }
+
+    #[test]
+    fn capability_names_compared_like_normalized() {
+        for capability in [
+            "NET_RAW",
+            "net_raw",
+            "CAP_NET_RAW",
+            "cap_Net_Raw",
+            "CAP_",
+            "ALL",
+            "all",
+            "NET_RAWX",
+            "é_NET_RAW",
+            "CAPNET_RAW",
+        ] {
+            for name in ["NET_RAW", "ALL"] {
+                assert_eq!(
+                    names_capability(capability, name),
+                    capability_name(capability) == name,
+                    "{capability} {name}"
+                );
+            }
+        }
     }
 
     #[test]

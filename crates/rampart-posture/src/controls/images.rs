@@ -4,7 +4,7 @@
 use crate::control::{Category, Control, Severity};
 use crate::finding::Sink;
 use crate::manifest::Object;
-use crate::pod::PodView;
+use crate::pod::ContainerRef;
 
 pub(crate) static NOT_PINNED: Control = Control {
     id: "image-not-pinned-by-digest",
@@ -125,32 +125,35 @@ impl ImageName {
     }
 }
 
-pub(crate) fn check(object: &Object, pod: &PodView<'_>, allowed: &[String], sink: &mut Sink) {
+pub(crate) fn check(
+    object: &Object,
+    containers: &[ContainerRef<'_>],
+    allowed: &[String],
+    sink: &mut Sink,
+) {
     sink.evaluated(&NOT_PINNED);
     sink.evaluated(&LATEST_TAG);
     if !allowed.is_empty() {
         sink.evaluated(&REGISTRY_NOT_ALLOWED);
     }
-    for container in pod.containers() {
+    for container in containers {
         let Some(reference) = container.image.filter(|image| !image.is_empty()) else {
             continue;
         };
-        let field = Some(format!("{}.image", container.path));
+        let field = Some(container.path.join("image"));
         let image = ImageName::parse(reference);
         let digest_problem = match image.digest.as_deref() {
-            None => Some("without a digest".to_owned()),
-            Some(digest) => invalid_digest(digest).map(|reason| format!("with {reason}")),
+            None => Some(container.message(&[" uses image ", reference, " without a digest"])),
+            Some(digest) => invalid_digest(digest)
+                .map(|reason| container.message(&[" uses image ", reference, " with ", &reason])),
         };
-        if let Some(problem) = digest_problem {
+        if let Some(message) = digest_problem {
             sink.fail(
                 &NOT_PINNED,
                 object,
                 Some(container.name),
                 field.clone(),
-                format!(
-                    "container {:?} uses image {reference} {problem}",
-                    container.name
-                ),
+                message,
             );
         }
         if image.digest.is_none() {
@@ -165,7 +168,7 @@ pub(crate) fn check(object: &Object, pod: &PodView<'_>, allowed: &[String], sink
                     object,
                     Some(container.name),
                     field.clone(),
-                    format!("container {:?} image {reference} {reason}", container.name),
+                    container.message(&[" image ", reference, " ", reason]),
                 );
             }
         }

@@ -6,7 +6,7 @@ use crate::control::{Category, Control, PssLevel, Severity};
 use crate::finding::Sink;
 use crate::level::{Level, PolicyVersion};
 use crate::manifest::Object;
-use crate::pod::PodView;
+use crate::pod::{ContainerRef, PodView};
 
 /// A control and the pod-security-admission check id it reports.
 pub(crate) struct PssControl {
@@ -307,13 +307,19 @@ impl Plan {
 /// Evaluates the Pod Security Standards on one pod-bearing object: the
 /// baseline checks at the baseline level, the restricted checks at the
 /// restricted level.
-pub(crate) fn check(object: &Object, pod: &PodView<'_>, plan: &Plan, sink: &mut Sink) {
+pub(crate) fn check(
+    object: &Object,
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    plan: &Plan,
+    sink: &mut Sink,
+) {
     for control in &plan.evaluated {
         sink.evaluated(control);
     }
     let mut violations = Vec::new();
     for (check, control) in &plan.checks {
-        check.evaluate(pod, plan.version, &mut violations);
+        check.evaluate(pod, containers, plan.version, &mut violations);
         for violation in violations.drain(..) {
             sink.fail_owned(
                 control,

@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::ResourceRequirements;
 use crate::control::{Category, Control, Severity};
 use crate::finding::Sink;
 use crate::manifest::{Object, Workload};
-use crate::pod::{ContainerKind, PodView};
+use crate::pod::{ContainerKind, ContainerRef, PodView};
 
 const fn low(
     id: &'static str,
@@ -69,7 +69,13 @@ pub(crate) static READINESS: Control = low(
 
 pub(crate) static CONTROLS: [&Control; 4] = [&MEMORY, &CPU, &LIVENESS, &READINESS];
 
-pub(crate) fn check(object: &Object, workload: &Workload, pod: &PodView<'_>, sink: &mut Sink) {
+pub(crate) fn check(
+    object: &Object,
+    workload: &Workload,
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    sink: &mut Sink,
+) {
     sink.evaluated(&MEMORY);
     sink.evaluated(&CPU);
     let long_running = is_long_running(workload, pod);
@@ -77,25 +83,28 @@ pub(crate) fn check(object: &Object, workload: &Workload, pod: &PodView<'_>, sin
         sink.evaluated(&LIVENESS);
         sink.evaluated(&READINESS);
     }
-    for container in pod.containers() {
+    for container in containers {
         if container.kind == ContainerKind::Ephemeral {
             continue;
         }
-        for (control, resource) in [(&MEMORY, "memory"), (&CPU, "cpu")] {
-            let missing = missing_settings(container.resources, resource);
-            if !missing.is_empty() {
-                sink.fail(
-                    control,
-                    object,
-                    Some(container.name),
-                    Some(format!("{}.resources", container.path)),
-                    format!(
-                        "container {:?} sets no {}",
-                        container.name,
-                        missing.join(" or ")
-                    ),
-                );
-            }
+        for (control, resource, limit, request) in [
+            (&MEMORY, "memory", "limits.memory", "requests.memory"),
+            (&CPU, "cpu", "limits.cpu", "requests.cpu"),
+        ] {
+            // Kubernetes copies a limit into an unset request, so a limit
+            // alone is enough.
+            let message = match settings(container.resources, resource) {
+                (true, _) => continue,
+                (false, true) => container.message(&[" sets no ", limit]),
+                (false, false) => container.message(&[" sets no ", limit, " or ", request]),
+            };
+            sink.fail(
+                control,
+                object,
+                Some(container.name),
+                Some(container.path.join("resources")),
+                message,
+            );
         }
         let serves = container.kind == ContainerKind::Regular || container.is_sidecar();
         if !long_running || !serves {
@@ -111,7 +120,7 @@ pub(crate) fn check(object: &Object, workload: &Workload, pod: &PodView<'_>, sin
                     object,
                     Some(container.name),
                     Some(container.path.to_string()),
-                    format!("container {:?} has no {probe}", container.name),
+                    container.message(&[" has no ", probe]),
                 );
             }
         }
@@ -132,20 +141,12 @@ fn is_long_running(workload: &Workload, pod: &PodView<'_>) -> bool {
     )
 }
 
-/// Returns the missing `limits.<resource>` and `requests.<resource>`.
-fn missing_settings(resources: Option<&ResourceRequirements>, resource: &str) -> Vec<String> {
+/// Returns whether `limits.<resource>` and `requests.<resource>` are set.
+fn settings(resources: Option<&ResourceRequirements>, resource: &str) -> (bool, bool) {
     let has = |map: Option<&std::collections::BTreeMap<String, _>>| {
         map.is_some_and(|map| map.contains_key(resource))
     };
     let limits = resources.and_then(|r| r.limits.as_ref());
     let requests = resources.and_then(|r| r.requests.as_ref());
-    let mut missing = Vec::new();
-    if !has(limits) {
-        missing.push(format!("limits.{resource}"));
-    }
-    // Kubernetes copies a limit into an unset request, so a limit alone is enough.
-    if !has(requests) && !has(limits) {
-        missing.push(format!("requests.{resource}"));
-    }
-    missing
+    (has(limits), has(requests))
 }

@@ -6,7 +6,8 @@ use crate::audit::ServiceAccounts;
 use crate::control::{Category, Control, Severity};
 use crate::finding::Sink;
 use crate::manifest::Object;
-use crate::pod::PodView;
+use crate::message::quoted_message;
+use crate::pod::{ContainerRef, PodView};
 
 mod credentials;
 
@@ -62,13 +63,14 @@ pub(crate) static CONTROLS: [&Control; 3] = [&LITERAL_IN_ENV, &SECRET_AS_ENV, &T
 pub(crate) fn check(
     object: &Object,
     pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
     service_accounts: &ServiceAccounts<'_>,
     sink: &mut Sink,
 ) {
     for control in CONTROLS {
         sink.evaluated(control);
     }
-    for container in pod.containers() {
+    for container in containers {
         for (index, var) in container.env.iter().enumerate() {
             if let Some(value) = var.value.as_deref()
                 && let Some(reason) = credential_reason(&var.name, value)
@@ -154,7 +156,7 @@ fn token_automount(
             object,
             None,
             Some(field),
-            format!("pod mounts the token of service account {account:?}"),
+            quoted_message("pod mounts the token of service account ", account, &[]),
         );
     }
 }

@@ -117,8 +117,11 @@ impl RoleNode<'_> {
     pub(crate) fn warning(&self, message: String) -> Warning {
         Warning {
             resource: ResourceRef {
-                api_version: "rbac.authorization.k8s.io/v1".to_owned(),
-                kind: format!("{:?}", self.id.kind),
+                api_version: "rbac.authorization.k8s.io/v1",
+                kind: match self.id.kind {
+                    RoleKind::Role => "Role",
+                    RoleKind::ClusterRole => "ClusterRole",
+                },
                 namespace: self.id.namespace.clone(),
                 name: self.id.name.clone(),
             },

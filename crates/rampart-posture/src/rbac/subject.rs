@@ -104,8 +104,8 @@ impl Subject {
             SubjectKind::User | SubjectKind::Group => "rbac.authorization.k8s.io/v1",
         };
         ResourceRef {
-            api_version: api_version.to_owned(),
-            kind: self.kind.as_str().to_owned(),
+            api_version,
+            kind: self.kind.as_str(),
             namespace: self.namespace.clone(),
             name: self.name.clone(),
         }

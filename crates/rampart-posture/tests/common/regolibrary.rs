@@ -356,7 +356,7 @@ pub fn compare(case: &Case, unit: Unit, findings: &[&Finding]) -> Outcome {
             },
         };
         actual.insert(Key {
-            kind: finding.resource.kind.clone(),
+            kind: finding.resource.kind.to_owned(),
             name: finding.resource.name.clone(),
             locator,
         });

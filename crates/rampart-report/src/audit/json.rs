@@ -208,10 +208,10 @@ fn push_finding(out: &mut String, finding: &Finding, position: Option<TextPositi
     let resource = &finding.resource;
     out.push_str(FIELD);
     out.push_str("resource\": {\n        \"api_version\": ");
-    push_json_string(out, &resource.api_version);
+    push_json_string(out, resource.api_version);
     out.push_str(NESTED_FIELD);
     out.push_str("kind\": ");
-    push_json_string(out, &resource.kind);
+    push_json_string(out, resource.kind);
     if let Some(namespace) = &resource.namespace {
         out.push_str(NESTED_FIELD);
         out.push_str("namespace\": ");

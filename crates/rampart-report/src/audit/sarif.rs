@@ -376,8 +376,8 @@ fn result(
         suppressions,
         properties: ResultProperties {
             severity: finding.severity,
-            api_version: resource.api_version.clone(),
-            kind: resource.kind.clone(),
+            api_version: resource.api_version.to_owned(),
+            kind: resource.kind.to_owned(),
             namespace: resource.namespace.clone(),
             name: resource.name.clone(),
             container: finding.container.clone(),

@@ -40,8 +40,8 @@ pub(super) fn check(objects: &[Object], webhooks: &[Webhook<'_>], sink: &mut Sin
         control: &NO_IMAGE_VERIFICATION,
         severity: NO_IMAGE_VERIFICATION.severity,
         resource: Arc::new(ResourceRef {
-            api_version: String::new(),
-            kind: "Cluster".to_owned(),
+            api_version: "",
+            kind: "Cluster",
             namespace: None,
             name: "cluster".to_owned(),
         }),

@@ -13,9 +13,11 @@ mod policy;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::audit::Context;
 use crate::control::{Category, Control, Severity};
-use crate::finding::{Finding, ResourceRef, Sink, effective_namespace};
+use crate::finding::{FastHash, Finding, ResourceRef, Sink, effective_namespace};
 use crate::manifest::{Object, Resource, Workload};
 
 use policy::{Direction, PodIdentity, Policy};
@@ -169,14 +171,14 @@ pub(crate) fn check(context: &Context<'_>, sink: &mut Sink) {
 /// cluster-wide ones, so that checks per workload or namespace do not scan
 /// every policy of the cluster.
 struct PolicyIndex<'p, 'a> {
-    by_namespace: HashMap<&'a str, Vec<&'p Policy<'a>>>,
+    by_namespace: HashMap<&'a str, Vec<&'p Policy<'a>>, FastHash>,
     cluster_wide: Vec<&'p Policy<'a>>,
 }
 
 impl<'p, 'a> PolicyIndex<'p, 'a> {
     fn new(policies: &'p [Policy<'a>]) -> Self {
         let mut index = PolicyIndex {
-            by_namespace: HashMap::new(),
+            by_namespace: HashMap::default(),
             cluster_wide: Vec::new(),
         };
         for policy in policies {
@@ -252,8 +254,8 @@ fn check_namespaces(
                     control,
                     severity: control.severity,
                     resource: Arc::new(ResourceRef {
-                        api_version: "v1".to_owned(),
-                        kind: "Namespace".to_owned(),
+                        api_version: "v1",
+                        kind: "Namespace",
                         namespace: None,
                         name: namespace.to_owned(),
                     }),
@@ -282,41 +284,58 @@ fn namespace_finding(control: &'static Control, object: &Object, message: String
     }
 }
 
+/// Workloads or policies per part of a check that runs on all cores.
+const PART_SIZE: usize = 256;
+
 fn check_workloads(
     index: &PolicyIndex<'_, '_>,
     workloads: &[NetworkWorkload<'_>],
     sink: &mut Sink,
 ) {
-    for workload in workloads.iter().filter(|w| !w.host_network) {
-        sink.evaluated(&NOT_SELECTED);
-        let identity = workload.identity();
-        if index
-            .covering(workload.namespace)
-            .any(|policy| policy.isolates(&identity))
-        {
-            continue;
-        }
-        let labels = if workload.labels.is_empty() {
-            "no labels".to_owned()
-        } else {
-            let pairs: Vec<String> = workload
-                .labels
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            format!("labels {}", pairs.join(","))
-        };
-        sink.fail(
-            &NOT_SELECTED,
-            workload.object,
-            None,
-            Some(workload.labels_path.clone()),
-            format!(
-                "no network policy that applies to namespace {:?} selects the pods ({labels}), so they are not isolated",
-                workload.namespace
-            ),
-        );
+    let parts: Vec<Sink> = workloads
+        .par_chunks(PART_SIZE)
+        .map(|part| {
+            let mut sink = Sink::default();
+            for workload in part.iter().filter(|w| !w.host_network) {
+                check_workload(index, workload, &mut sink);
+            }
+            sink
+        })
+        .collect();
+    for part in parts {
+        sink.merge(part);
     }
+}
+
+fn check_workload(index: &PolicyIndex<'_, '_>, workload: &NetworkWorkload<'_>, sink: &mut Sink) {
+    sink.evaluated(&NOT_SELECTED);
+    let identity = workload.identity();
+    if index
+        .covering(workload.namespace)
+        .any(|policy| policy.isolates(&identity))
+    {
+        return;
+    }
+    let labels = if workload.labels.is_empty() {
+        "no labels".to_owned()
+    } else {
+        let pairs: Vec<String> = workload
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        format!("labels {}", pairs.join(","))
+    };
+    sink.fail(
+        &NOT_SELECTED,
+        workload.object,
+        None,
+        Some(workload.labels_path.clone()),
+        format!(
+            "no network policy that applies to namespace {:?} selects the pods ({labels}), so they are not isolated",
+            workload.namespace
+        ),
+    );
 }
 
 fn check_allow_all(policies: &[Policy<'_>], sink: &mut Sink) {
@@ -358,69 +377,92 @@ fn check_dangling(
     workloads: &[NetworkWorkload<'_>],
     sink: &mut Sink,
 ) {
-    let mut by_namespace: HashMap<&str, Vec<&NetworkWorkload<'_>>> = HashMap::new();
+    let mut by_namespace: HashMap<&str, Vec<&NetworkWorkload<'_>>, FastHash> = HashMap::default();
     for workload in workloads {
         by_namespace
             .entry(workload.namespace)
             .or_default()
             .push(workload);
     }
-    for policy in policies {
-        if !policy.has_only_narrow_selectors() {
-            continue;
-        }
-        let candidates: Vec<&NetworkWorkload<'_>> = match policy.scope {
-            policy::Scope::Namespace(namespace) => {
-                by_namespace.get(namespace).cloned().unwrap_or_default()
+    let all: Vec<&NetworkWorkload<'_>> = workloads.iter().collect();
+    let parts: Vec<Sink> = policies
+        .par_chunks(PART_SIZE)
+        .map(|part| {
+            let mut sink = Sink::default();
+            for policy in part {
+                let candidates = match policy.scope {
+                    policy::Scope::Namespace(namespace) => by_namespace
+                        .get(namespace)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default(),
+                    policy::Scope::Cluster => all.as_slice(),
+                };
+                check_selects_some(context, policy, candidates, &mut sink);
             }
-            policy::Scope::Cluster => workloads.iter().collect(),
-        };
-        if !context.options.whole_cluster && candidates.is_empty() {
-            continue;
-        }
-        sink.evaluated(&SELECTS_NO_WORKLOAD);
-        if candidates.iter().any(|w| policy.selects(&w.identity())) {
-            continue;
-        }
-
-        let invalid = policy.sections.iter().find_map(|s| s.invalid_selector());
-        let (field, message) = match invalid {
-            Some((field, problem)) => (
-                field,
-                format!("the selector is invalid ({problem}), so the policy selects no pod"),
-            ),
-            None => {
-                let selectors: Vec<String> =
-                    policy.sections.iter().map(|s| s.selector_text()).collect();
-                let place = match policy.scope {
-                    policy::Scope::Namespace(namespace) => format!("namespace {namespace:?}"),
-                    policy::Scope::Cluster => "any namespace".to_owned(),
-                };
-                let field = match policy.object.resource {
-                    Resource::NetworkPolicy(_) => "spec.podSelector".to_owned(),
-                    _ => format!("{}.endpointSelector", policy.sections[0].path),
-                };
-                let source = if context.options.whole_cluster {
-                    "cluster"
-                } else {
-                    "input"
-                };
-                (
-                    field,
-                    format!(
-                        "the selector ({}) matches none of the {} workload(s) in {place} in the {source}",
-                        selectors.join("; "),
-                        candidates.len()
-                    ),
-                )
-            }
-        };
-        sink.fail(
-            &SELECTS_NO_WORKLOAD,
-            policy.object,
-            None,
-            Some(field),
-            message,
-        );
+            sink
+        })
+        .collect();
+    for part in parts {
+        sink.merge(part);
     }
+}
+
+/// Reports `policy` when its selectors match none of `candidates`, the
+/// workloads it could select.
+fn check_selects_some(
+    context: &Context<'_>,
+    policy: &Policy<'_>,
+    candidates: &[&NetworkWorkload<'_>],
+    sink: &mut Sink,
+) {
+    if !policy.has_only_narrow_selectors() {
+        return;
+    }
+    if !context.options.whole_cluster && candidates.is_empty() {
+        return;
+    }
+    sink.evaluated(&SELECTS_NO_WORKLOAD);
+    if candidates.iter().any(|w| policy.selects(&w.identity())) {
+        return;
+    }
+
+    let invalid = policy.sections.iter().find_map(|s| s.invalid_selector());
+    let (field, message) = match invalid {
+        Some((field, problem)) => (
+            field,
+            format!("the selector is invalid ({problem}), so the policy selects no pod"),
+        ),
+        None => {
+            let selectors: Vec<String> =
+                policy.sections.iter().map(|s| s.selector_text()).collect();
+            let place = match policy.scope {
+                policy::Scope::Namespace(namespace) => format!("namespace {namespace:?}"),
+                policy::Scope::Cluster => "any namespace".to_owned(),
+            };
+            let field = match policy.object.resource {
+                Resource::NetworkPolicy(_) => "spec.podSelector".to_owned(),
+                _ => format!("{}.endpointSelector", policy.sections[0].path),
+            };
+            let source = if context.options.whole_cluster {
+                "cluster"
+            } else {
+                "input"
+            };
+            (
+                field,
+                format!(
+                    "the selector ({}) matches none of the {} workload(s) in {place} in the {source}",
+                    selectors.join("; "),
+                    candidates.len()
+                ),
+            )
+        }
+    };
+    sink.fail(
+        &SELECTS_NO_WORKLOAD,
+        policy.object,
+        None,
+        Some(field),
+        message,
+    );
 }
