@@ -420,6 +420,54 @@ spec:
 }
 
 #[test]
+fn rbac_grant_at_role_rule() {
+    let role = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+rules:
+- apiGroups: [\"\"]
+  resources: [pods]
+  verbs: [get]
+- apiGroups: [\"\"]
+  resources: [secrets]
+  verbs:
+  - get
+  - list
+";
+    let binding = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}
+subjects:
+- {kind: ServiceAccount, name: app, namespace: web}
+";
+    let mut manifests = parse_manifests(binding, "binding.yaml").unwrap();
+    manifests.extend(parse_manifests(role, "role.yaml").unwrap());
+    let result = audit(&manifests.objects, &AuditOptions::default());
+    let positions = locate_findings(&result.findings, |source| match source {
+        "role.yaml" => Some(role.into()),
+        "binding.yaml" => Some(binding.into()),
+        _ => None,
+    });
+
+    let index = result
+        .findings
+        .iter()
+        .position(|finding| finding.control.id == "rbac-read-secrets")
+        .expect("rbac-read-secrets finding");
+    let finding = &result.findings[index];
+    assert_eq!(finding.resource.display(), "ServiceAccount/web/app");
+    assert_eq!(&*finding.origin.as_ref().unwrap().source, "role.yaml");
+    let position = positions[index].expect("located");
+    assert_eq!(
+        (position.line, position.column),
+        position_of(role, "verbs:\n  - get", 0)
+    );
+}
+
+#[test]
 fn unreadable_source_gives_none() {
     let manifests = parse_manifests(DEPLOYMENT, "gone.yaml").unwrap();
     let result = audit(&manifests.objects, &AuditOptions::default());

@@ -94,7 +94,8 @@ fn escalate_bind_needs_rbac_group() {
         "{}",
         found[0].message
     );
-    assert_eq!(found[0].origin.as_ref().unwrap().document, 4);
+    // Located at the granting rule, in the role's document.
+    assert_eq!(found[0].origin.as_ref().unwrap().document, 2);
 }
 
 #[test]
@@ -210,6 +211,8 @@ fn aggregation_selects_exactly() {
     let secrets = findings(&result, "rbac-read-secrets");
     assert_eq!(names(&secrets), prometheus);
     assert_eq!(secrets[0].field.as_deref(), Some("rules[1].verbs"));
+    // The rule is located in the role it came from, z-secret-reader.
+    assert_eq!(secrets[0].origin.as_ref().unwrap().document, 2);
     assert!(
         secrets[0]
             .message
@@ -492,6 +495,9 @@ fn cluster_admin_default_role_assumed() {
         "{}",
         admins[0].message
     );
+    // The default role has no document, so the binding's roleRef is the
+    // location.
+    assert_eq!(admins[0].field.as_deref(), Some("roleRef.name"));
 
     let namespace_admins = findings(&result, "rbac-namespace-admin");
     assert_eq!(names(&namespace_admins), ["User/bob"]);

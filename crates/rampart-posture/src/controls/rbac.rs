@@ -3,8 +3,8 @@
 //! section 5.1 and Kubescape's RBAC controls.
 //!
 //! Subject controls report the subject (User, Group or ServiceAccount) as
-//! the resource, the binding's origin, and the path of the granting rule
-//! in its role. Grants that are part of the control plane's own set-up are
+//! the resource, and the granting rule as the location: the origin of the
+//! role the rule was written in, and the rule's path in it. Grants that are part of the control plane's own set-up are
 //! skipped (see [`Subject::is_control_plane_grant`]).
 
 mod admin;
@@ -111,21 +111,29 @@ fn checked_subjects(graph: &RbacGraph<'_>) -> usize {
     subjects.len()
 }
 
-/// Returns a finding of `control` on the subject of `grant`, pointing at
-/// the verbs of the granting rule.
+/// Returns a finding of `control` on the subject of `grant`, located at
+/// the verbs of the granting rule in the role it was written in (the
+/// source role of an aggregated rule). A Kubernetes default role that the
+/// input lacks has no file, so the finding points at the binding's
+/// `roleRef` instead.
 fn grant_finding(
+    graph: &RbacGraph<'_>,
     control: &'static Control,
     severity: Severity,
     grant: &GrantRef<'_, '_>,
     message: String,
 ) -> Finding {
+    let (origin, field) = match graph.role_of(grant.rule).object {
+        Some(role) => (&role.origin, format!("rules[{}].verbs", grant.rule.rule)),
+        None => (grant.binding.origin(), "roleRef.name".to_owned()),
+    };
     Finding {
         control,
         severity,
         resource: Arc::new(grant.subject.resource_ref()),
-        origin: Some(Arc::new(grant.binding.origin().clone())),
+        origin: Some(Arc::new(origin.clone())),
         container: None,
-        field: Some(format!("rules[{}].verbs", grant.rule.rule)),
+        field: Some(field),
         message,
         exception: None,
     }

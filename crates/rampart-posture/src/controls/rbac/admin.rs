@@ -74,7 +74,7 @@ pub(super) fn check(graph: &RbacGraph<'_>, sink: &mut Sink) {
             through(graph, &grant)
         );
         let (control, severity) = classify(&grant);
-        sink.push(grant_finding(control, severity, &grant, message));
+        sink.push(grant_finding(graph, control, severity, &grant, message));
     }
 }
 

@@ -130,6 +130,7 @@ fn check_anonymous(graph: &RbacGraph<'_>, sink: &mut Sink) {
             through(graph, &grant)
         );
         sink.push(grant_finding(
+            graph,
             &ANONYMOUS_ACCESS,
             ANONYMOUS_ACCESS.severity,
             &grant,

@@ -376,7 +376,13 @@ pub(super) fn check(graph: &RbacGraph<'_>, sink: &mut Sink) {
             }
             let message = message(check, graph, &grant, &matched);
             let severity = severity(check, &grant, &matched);
-            sink.push(grant_finding(check.control, severity, &grant, message));
+            sink.push(grant_finding(
+                graph,
+                check.control,
+                severity,
+                &grant,
+                message,
+            ));
         }
     }
 }
