@@ -119,6 +119,7 @@ RAMPART_TOPICS = {
     "missing-cpu-limit-or-request": "limits/requests",
     "missing-liveness-probe": "liveness probe",
     "missing-readiness-probe": "readiness probe",
+    "writable-root-filesystem": "readOnlyRootFilesystem",
     "service-account-token-automount": "automountServiceAccountToken",
     "pss-seccompProfile_baseline": "seccomp",
     "pss-seccompProfile_restricted": "seccomp",

@@ -8,7 +8,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::control::{Control, Framework, Severity, catalogue};
-use crate::controls::{admission, escape, id_rank, images, network, pss, rbac, resources, secrets};
+use crate::controls::{
+    admission, escape, hardening, id_rank, images, network, pss, rbac, resources, secrets,
+};
 use crate::finding::{FastHash, Finding, ResourceRef, Sink, Warning, effective_namespace};
 use crate::level::PolicyVersion;
 use crate::manifest::{Object, Resource};
@@ -154,6 +156,7 @@ fn check_object(
     service_accounts: &ServiceAccounts<'_>,
     sink: &mut Sink,
 ) {
+    hardening::check_namespace(object, sink);
     let Resource::Workload(workload) = &object.resource else {
         return;
     };
@@ -167,6 +170,7 @@ fn check_object(
     secrets::check(object, &pod, &containers, service_accounts, sink);
     images::check(object, &containers, &options.allowed_registries, sink);
     resources::check(object, workload, &pod, &containers, sink);
+    hardening::check_pod(object, &pod, &containers, sink);
 }
 
 /// Returns the findings of all `segments` sorted by severity (highest

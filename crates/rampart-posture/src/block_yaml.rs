@@ -580,6 +580,12 @@ impl<'a> Parser<'a> {
                     return None;
                 }
                 self.pos += indent;
+                // A second property or an alias on the next line is an
+                // error for one node (libyaml), or, for `&a` then `&k key:`,
+                // properties of a mapping and its first key; libyaml decides.
+                if matches!(self.peek(), Some(b'&' | b'*' | b'!')) {
+                    return None;
+                }
                 self.block_node(indent, parent)?;
             }
             Some(b'&' | b'*' | b'!') => return None,

@@ -288,6 +288,8 @@ const REFUSED: &[&str] = &[
     "a: &x\n  b: *x\n",
     "a: *undefined\n",
     "- &a key: value\n",
+    "&a \n&a 1",
+    "a: &x\n  *y\n",
     "a: !!str 1\n",
     "<<: {a: 1}\n",
     "? complex\n: key\n",

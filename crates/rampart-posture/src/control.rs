@@ -65,6 +65,7 @@ pub enum Category {
     Images,
     Admission,
     Resources,
+    Hardening,
 }
 
 impl Category {
@@ -78,6 +79,7 @@ impl Category {
             Category::Images => "Images",
             Category::Admission => "Admission",
             Category::Resources => "Resources and probes",
+            Category::Hardening => "Workload hardening",
         }
     }
 }

@@ -174,6 +174,36 @@ const MAPPINGS: &[Mapping] = &[
         &["missing-readiness-probe"],
         Unit::Container,
     ),
+    rule(
+        "immutable-container-filesystem",
+        &["writable-root-filesystem"],
+        Unit::Container,
+    ),
+    rule(
+        "pods-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "podtemplate-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "role-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "rolebinding-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "serviceaccount-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
 ];
 
 /// A case where rampart deliberately reports other units than Kubescape.

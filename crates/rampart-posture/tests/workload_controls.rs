@@ -1,6 +1,7 @@
 //! Per-object controls on cases the regolibrary tests do not cover:
 //! sidecar probes, run-to-completion pods, NET_RAW, runtime socket paths,
-//! digest validation and retired CronJob versions.
+//! digest validation, retired CronJob versions, read-only root filesystems
+//! and the default namespace.
 
 use rampart_posture::{AuditOptions, AuditResult, Finding, audit, parse_manifests};
 
@@ -257,4 +258,119 @@ spec:
         found[0].field.as_deref(),
         Some("spec.jobTemplate.spec.template.spec.hostPID")
     );
+}
+
+#[test]
+fn root_filesystem_checked_per_container() {
+    let result = audit_text(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  initContainers:
+  - name: migrate
+    image: app
+    securityContext: {readOnlyRootFilesystem: false}
+  containers:
+  - name: app
+    image: app
+    securityContext: {readOnlyRootFilesystem: true}
+  - {name: proxy, image: proxy}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: windows, namespace: shop}
+spec:
+  os: {name: windows}
+  containers:
+  - {name: app, image: app}
+"#,
+    );
+    let writable = of(&result, "writable-root-filesystem");
+    assert_eq!(containers(&writable), ["migrate", "proxy"]);
+    assert!(
+        writable
+            .iter()
+            .all(|finding| finding.resource.name == "web")
+    );
+    let migrate = writable
+        .iter()
+        .find(|finding| finding.container.as_deref() == Some("migrate"))
+        .unwrap();
+    assert_eq!(
+        migrate.field.as_deref(),
+        Some("spec.initContainers[0].securityContext.readOnlyRootFilesystem")
+    );
+    assert!(
+        migrate
+            .message
+            .contains("sets readOnlyRootFilesystem to false")
+    );
+    // Kubernetes rejects the field on Windows pods, so they are not evaluated.
+    assert_eq!(result.evaluated["writable-root-filesystem"], 1);
+}
+
+#[test]
+fn default_namespace_explicit_or_implied() {
+    let result = audit_text(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: explicit, namespace: default}
+spec:
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: a}}
+    spec: {containers: [{name: a, image: a}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: implied}
+spec: {containers: [{name: a, image: a}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: placed, namespace: shop}
+spec: {containers: [{name: a, image: a}]}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: default, namespace: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: default}
+rules: []
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: default}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+"#,
+    );
+    let found = of(&result, "default-namespace");
+    let mut names: Vec<&str> = found
+        .iter()
+        .map(|finding| finding.resource.name.as_str())
+        .collect();
+    names.sort_unstable();
+    // The default ServiceAccount is created by Kubernetes, and a
+    // NetworkPolicy in the default namespace protects it.
+    assert_eq!(names, ["explicit", "implied", "reader"]);
+    assert!(
+        found
+            .iter()
+            .all(|f| f.field.as_deref() == Some("metadata.namespace"))
+    );
+    let implied = found
+        .iter()
+        .find(|finding| finding.resource.name == "implied")
+        .unwrap();
+    assert!(
+        implied.message.contains("names no namespace"),
+        "{}",
+        implied.message
+    );
+    assert_eq!(result.evaluated["default-namespace"], 5);
 }

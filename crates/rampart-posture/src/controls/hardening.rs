@@ -1,0 +1,127 @@
+//! Workload hardening beyond the Pod Security Standards: a read-only root
+//! filesystem for every container, and applications kept out of the
+//! `default` namespace (CIS Kubernetes Benchmark 5.7.4).
+
+use crate::control::{Category, Control, Severity};
+use crate::finding::Sink;
+use crate::manifest::{Object, Resource};
+use crate::pod::{ContainerRef, PodView};
+
+pub(crate) static WRITABLE_ROOT_FILESYSTEM: Control = Control {
+    id: "writable-root-filesystem",
+    title: "Container root filesystem is writable",
+    category: Category::Hardening,
+    severity: Severity::Low,
+    rationale: "A process that can write to its container's root filesystem can replace the image's binaries and libraries and leave tools behind. With a read-only root filesystem, writes are limited to the volumes the pod mounts, which are few and easier to watch.",
+    remediation: "Set securityContext.readOnlyRootFilesystem: true on every container, and mount an emptyDir volume at each path the process must write to, such as /tmp.",
+    pss_level: None,
+    cis: &[],
+    nist_800_190: &["4.4.4"],
+    nsa: &["Pod security: immutable container file systems"],
+    mitre: &[],
+    kubescape: &["C-0017"],
+};
+
+pub(crate) static DEFAULT_NAMESPACE: Control = Control {
+    id: "default-namespace",
+    title: "Object in the default namespace",
+    category: Category::Hardening,
+    severity: Severity::Low,
+    rationale: "The default namespace collects whatever is created without a namespace, so RBAC, NetworkPolicies, quotas and Pod Security labels made for one application there apply to all of them. Namespaces per application or team keep those boundaries apart.",
+    remediation: "Create a namespace for the application, move the object there and name it in metadata.namespace.",
+    pss_level: None,
+    cis: &["5.7.4"],
+    nist_800_190: &["4.3.3"],
+    nsa: &["Network separation and hardening: namespaces"],
+    mitre: &[],
+    kubescape: &["C-0061", "C-0212"],
+};
+
+pub(crate) static CONTROLS: [&Control; 2] = [&WRITABLE_ROOT_FILESYSTEM, &DEFAULT_NAMESPACE];
+
+/// Checks that every container of the pod has a read-only root
+/// filesystem. Windows pods are skipped, because Kubernetes rejects
+/// `readOnlyRootFilesystem` on them.
+pub(crate) fn check_pod(
+    object: &Object,
+    pod: &PodView<'_>,
+    containers: &[ContainerRef<'_>],
+    sink: &mut Sink,
+) {
+    let windows = pod.spec.os.as_ref().is_some_and(|os| os.name == "windows");
+    if windows {
+        return;
+    }
+    sink.evaluated(&WRITABLE_ROOT_FILESYSTEM);
+    for container in containers {
+        let read_only = container
+            .security_context
+            .and_then(|context| context.read_only_root_filesystem);
+        if read_only == Some(true) {
+            continue;
+        }
+        let message = match read_only {
+            Some(_) => container.message(&[" sets readOnlyRootFilesystem to false"]),
+            None => container.message(&[" does not set readOnlyRootFilesystem"]),
+        };
+        sink.fail(
+            &WRITABLE_ROOT_FILESYSTEM,
+            object,
+            Some(container.name),
+            Some(
+                container
+                    .path
+                    .join("securityContext.readOnlyRootFilesystem"),
+            ),
+            message,
+        );
+    }
+}
+
+/// Checks that a namespaced object is not in the `default` namespace.
+///
+/// A manifest that names no namespace counts as in `default`, as
+/// `kubectl apply` without `-n` creates it there, and as Kubescape and
+/// Checkov report it. The message states this, because `-n` or a Helm release
+/// namespace may place it elsewhere. NetworkPolicies are not checked,
+/// since one in the default namespace protects it, and neither is the
+/// `default` ServiceAccount, which Kubernetes creates in every namespace.
+// NOTE: kinds that rampart counts and skips (ConfigMap, Service, Secret,
+// Ingress and others) are not checked, though Kubescape and Checkov report
+// them in the default namespace too.
+pub(crate) fn check_namespace(object: &Object, sink: &mut Sink) {
+    let checked = matches!(
+        object.resource,
+        Resource::Workload(_)
+            | Resource::ServiceAccount(_)
+            | Resource::Role(_)
+            | Resource::RoleBinding(_)
+    );
+    if !checked {
+        return;
+    }
+    sink.evaluated(&DEFAULT_NAMESPACE);
+    let message = match object.namespace() {
+        Some("default") => format!(
+            "{} {} is in the default namespace",
+            object.kind(),
+            object.name()
+        ),
+        Some(_) => return,
+        None => format!(
+            "{} {} names no namespace, so kubectl apply without -n creates it in the default namespace",
+            object.kind(),
+            object.name()
+        ),
+    };
+    if matches!(object.resource, Resource::ServiceAccount(_)) && object.name() == "default" {
+        return;
+    }
+    sink.fail(
+        &DEFAULT_NAMESPACE,
+        object,
+        None,
+        Some("metadata.namespace".to_owned()),
+        message,
+    );
+}
