@@ -13,7 +13,7 @@ use crate::controls::{
 };
 use crate::finding::{FastHash, Finding, ResourceRef, Sink, Warning, effective_namespace};
 use crate::level::PolicyVersion;
-use crate::manifest::{Object, Resource};
+use crate::manifest::{Object, PlacedObject, Resource};
 use crate::pod::ContainerRef;
 
 /// What the audit checks against.
@@ -53,10 +53,25 @@ pub struct AuditResult {
 
 /// Runs every control over `objects`.
 pub fn audit(objects: &[Object], options: &AuditOptions) -> AuditResult {
+    audit_with_placed(objects, &[], options)
+}
+
+/// Runs every control over `objects`, and the `default-namespace` control
+/// over `placed` too: the objects of kinds that no other control reads
+/// (see [`Manifests::placed`](crate::Manifests::placed)).
+pub fn audit_with_placed(
+    objects: &[Object],
+    placed: &[PlacedObject],
+    options: &AuditOptions,
+) -> AuditResult {
     // The controls that relate objects run beside the per-object ones: on
     // their own they would leave all but one core idle.
     let ((mut sink, mut segments), related) = rayon::join(
-        || check_each_object(objects, options),
+        || {
+            let (mut sink, segments) = check_each_object(objects, options);
+            hardening::check_placed(placed, &mut sink);
+            (sink, segments)
+        },
         || {
             let context = Context { objects, options };
             let (rbac, (network, admission)) = rayon::join(

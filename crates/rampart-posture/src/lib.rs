@@ -26,7 +26,9 @@ mod pod;
 mod rbac;
 mod selector;
 
-pub use audit::{AuditOptions, AuditResult, Context, ControlResult, FrameworkScore, audit};
+pub use audit::{
+    AuditOptions, AuditResult, Context, ControlResult, FrameworkScore, audit, audit_with_placed,
+};
 pub use checks::{Violation, check_ids, evaluate};
 pub use cilium::{CidrRule, CiliumNetworkPolicy, CiliumPeerRule, CiliumRule, DefaultDeny};
 pub use control::{Category, Control, Framework, PssLevel, Severity, catalogue, control};
@@ -36,7 +38,7 @@ pub use level::{LATEST_KNOWN_MINOR, Level, ParseError, PolicyVersion};
 pub use locate::{FieldQuery, TextPosition, locate_field, locate_fields, locate_findings};
 pub use manifest::{
     InvalidObject, MAX_MANIFEST_BYTES, MAX_OBJECTS, ManifestError, Manifests, Object, Origin,
-    Resource, Workload, parse_manifests, read_object,
+    PlacedObject, Resource, Workload, parse_manifests, read_object,
 };
 pub use pod::{ContainerKind, ContainerPath, ContainerRef, PodView};
 pub use rbac::{

@@ -263,6 +263,55 @@ impl Object {
     }
 }
 
+/// An object of a namespaced kind that no control reads in full (a
+/// Service, ConfigMap, Secret and the like), kept by its identity so that
+/// the `default-namespace` control can place it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlacedObject {
+    pub origin: Origin,
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub name: String,
+    /// The namespace written in the object, if any.
+    pub namespace: Option<String>,
+}
+
+/// The namespaced kinds kept as [`PlacedObject`]s: those of Kubescape's
+/// `*-in-default-namespace` rules and of the CIS Kubernetes Benchmark's
+/// 5.7.4 audit that no control reads in full. Retired beta versions are
+/// listed too, because only the name and namespace are read.
+const PLACED_KINDS: [(&str, &str); 20] = [
+    ("v1", "ConfigMap"),
+    ("v1", "Endpoints"),
+    ("v1", "LimitRange"),
+    ("v1", "PersistentVolumeClaim"),
+    ("v1", "ResourceQuota"),
+    ("v1", "Secret"),
+    ("v1", "Service"),
+    ("autoscaling/v1", "HorizontalPodAutoscaler"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("autoscaling/v2beta2", "HorizontalPodAutoscaler"),
+    ("coordination.k8s.io/v1", "Lease"),
+    ("discovery.k8s.io/v1", "EndpointSlice"),
+    ("discovery.k8s.io/v1beta1", "EndpointSlice"),
+    ("extensions/v1beta1", "Ingress"),
+    ("networking.k8s.io/v1", "Ingress"),
+    ("networking.k8s.io/v1beta1", "Ingress"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("policy/v1beta1", "PodDisruptionBudget"),
+    ("storage.k8s.io/v1", "CSIStorageCapacity"),
+    ("storage.k8s.io/v1beta1", "CSIStorageCapacity"),
+];
+
+/// Returns the static `apiVersion` and `kind` of a kind kept as a
+/// [`PlacedObject`], or `None` for any other kind.
+fn placed_kind(api_version: &str, kind: &str) -> Option<(&'static str, &'static str)> {
+    PLACED_KINDS
+        .iter()
+        .find(|&&(version, name)| version == api_version && name == kind)
+        .copied()
+}
+
 /// The objects read from one manifest stream.
 #[derive(Debug, Default)]
 pub struct Manifests {
@@ -270,6 +319,9 @@ pub struct Manifests {
     /// Objects of kinds that no control reads, counted by `apiVersion` and
     /// `kind` (such as `v1/Service`).
     pub skipped: BTreeMap<String, usize>,
+    /// The skipped objects of the namespaced kinds whose namespace the
+    /// `default-namespace` control checks, in stream order.
+    pub placed: Vec<PlacedObject>,
     /// Objects of a known kind that did not match their schema, with the
     /// reason; the other objects of the stream are still read.
     pub invalid: Vec<InvalidObject>,
@@ -287,6 +339,7 @@ impl Manifests {
         for (key, count) in other.skipped {
             *self.skipped.entry(key).or_default() += count;
         }
+        self.placed.extend(other.placed);
         self.invalid.extend(other.invalid);
     }
 }
@@ -767,6 +820,10 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let mut object = object;
     // batch/v1beta1 CronJob has the batch/v1 schema, and API servers 1.21
     // to 1.24 served the same objects under both versions, so old charts
@@ -779,6 +836,15 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
         // NOTE: retired API versions of known kinds (such as
         // extensions/v1beta1 Deployment) land here too, since the current
         // types do not describe them exactly.
+        if let Some((api_version, kind)) = placed_kind(&api_version, &kind) {
+            manifests.placed.push(PlacedObject {
+                origin,
+                api_version,
+                kind,
+                name: name.unwrap_or_default(),
+                namespace,
+            });
+        }
         let key = format!("{api_version}/{kind}");
         *manifests.skipped.entry(key).or_default() += 1;
         return;
@@ -823,6 +889,7 @@ fn read_document_tree(text: &str, origin: &Origin, manifests: &mut Manifests) ->
         .map(|(_, items)| items);
     let mut read = Vec::new();
     let mut skipped = Vec::new();
+    let mut placed = Vec::new();
     match items.filter(|_| kind.ends_with("List")) {
         Some(items) => {
             // Items of a typed list (such as `PodList`) take the list's
@@ -853,6 +920,7 @@ fn read_document_tree(text: &str, origin: &Origin, manifests: &mut Manifests) ->
                     origin,
                     &mut read,
                     &mut skipped,
+                    &mut placed,
                 )?;
             }
         }
@@ -864,10 +932,12 @@ fn read_document_tree(text: &str, origin: &Origin, manifests: &mut Manifests) ->
             origin.clone(),
             &mut read,
             &mut skipped,
+            &mut placed,
         )?,
     }
     let count = read.len() + skipped.len();
     manifests.objects.extend(read);
+    manifests.placed.extend(placed);
     for key in skipped {
         *manifests.skipped.entry(key).or_default() += 1;
     }
@@ -889,8 +959,10 @@ fn string_field<'d>(
 }
 
 /// Reads one object of a tree into `read` or, for a kind no control reads,
-/// its `apiVersion/kind` into `skipped`. `None` when the slow path must
-/// read the document.
+/// its `apiVersion/kind` into `skipped` (and its identity into `placed`
+/// for the kinds of [`PLACED_KINDS`]). `None` when the slow path must read
+/// the document.
+#[allow(clippy::too_many_arguments)]
 fn read_tree_object(
     document: &block_yaml::Document<'_>,
     node: usize,
@@ -899,6 +971,7 @@ fn read_tree_object(
     origin: Origin,
     read: &mut Vec<Object>,
     skipped: &mut Vec<String>,
+    placed: &mut Vec<PlacedObject>,
 ) -> Option<()> {
     if api_version == "batch/v1beta1" {
         return None;
@@ -906,9 +979,36 @@ fn read_tree_object(
     match resource_from(api_version, kind, Input::Tree(document, node)) {
         Some(Ok(resource)) => read.push(Object { origin, resource }),
         Some(Err(_)) => return None,
-        None => skipped.push(format!("{api_version}/{kind}")),
+        None => {
+            if let Some((api_version, kind)) = placed_kind(api_version, kind) {
+                let metadata = document.entry(node, "metadata").map(|(_, value)| value);
+                let text = |key| metadata.and_then(|metadata| document.string_at(metadata, key));
+                placed.push(PlacedObject {
+                    origin,
+                    api_version,
+                    kind,
+                    name: text("name").unwrap_or_default().to_owned(),
+                    namespace: text("namespace").map(str::to_owned),
+                });
+            }
+            skipped.push(format!("{api_version}/{kind}"));
+        }
     }
     Some(())
+}
+
+/// The name and namespace of an object whose kind no control reads in
+/// full. A name or namespace that is not a string fails this type, and
+/// the slow path then reads the document.
+#[derive(serde::Deserialize)]
+struct Identity {
+    metadata: Option<IdentityMetadata>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct IdentityMetadata {
+    name: Option<String>,
+    namespace: Option<String>,
 }
 
 /// Reads one document on the fast path: when the document's text names
@@ -935,7 +1035,24 @@ fn read_document_fast(text: &str, origin: &Origin, manifests: &mut Manifests) ->
         }
         Some(Err(_)) => false,
         None => {
-            let valid = yaml_serde::from_str::<serde::de::IgnoredAny>(text).is_ok();
+            let placed = placed_kind(api_version, kind);
+            let valid = match placed {
+                Some((api_version, kind)) => match yaml_serde::from_str::<Identity>(text) {
+                    Ok(identity) => {
+                        let metadata = identity.metadata.unwrap_or_default();
+                        manifests.placed.push(PlacedObject {
+                            origin: origin.clone(),
+                            api_version,
+                            kind,
+                            name: metadata.name.unwrap_or_default(),
+                            namespace: metadata.namespace,
+                        });
+                        true
+                    }
+                    Err(_) => false,
+                },
+                None => yaml_serde::from_str::<serde::de::IgnoredAny>(text).is_ok(),
+            };
             if valid {
                 let key = format!("{api_version}/{kind}");
                 *manifests.skipped.entry(key).or_default() += 1;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::regolibrary::{self, Case, CaseRow, Outcome, Unit};
-use rampart_posture::{AuditOptions, Finding, Severity, audit, control};
+use rampart_posture::{AuditOptions, Finding, Severity, audit_with_placed, control};
 
 /// How one regolibrary rule maps to rampart.
 struct Mapping {
@@ -204,6 +204,56 @@ const MAPPINGS: &[Mapping] = &[
         &["default-namespace"],
         Unit::Object,
     ),
+    rule(
+        "configmap-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "csistoragecapacity-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "endpoints-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "endpointslice-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "horizontalpodautoscaler-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "ingress-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "lease-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "persistentvolumeclaim-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "poddisruptionbudget-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
+    rule(
+        "service-in-default-namespace",
+        &["default-namespace"],
+        Unit::Object,
+    ),
 ];
 
 /// A case where rampart deliberately reports other units than Kubescape.
@@ -292,7 +342,7 @@ fn disagreement(rule: &str, case: &str) -> Option<&'static Disagreement> {
 /// Audits one case and maps both sides to the rule's unit.
 fn run(mapping: &Mapping, case: &Case) -> Outcome {
     let options = (mapping.options)(case);
-    let result = audit(&case.objects, &options);
+    let result = audit_with_placed(&case.objects, &case.placed, &options);
     let findings: Vec<&Finding> = result
         .findings
         .iter()

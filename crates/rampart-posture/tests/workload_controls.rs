@@ -3,7 +3,9 @@
 //! digest validation, retired CronJob versions, read-only root filesystems
 //! and the default namespace.
 
-use rampart_posture::{AuditOptions, AuditResult, Finding, audit, parse_manifests};
+use rampart_posture::{
+    AuditOptions, AuditResult, Finding, audit, audit_with_placed, parse_manifests,
+};
 
 fn audit_text(text: &str) -> AuditResult {
     let manifests = parse_manifests(text, "test.yaml").unwrap();
@@ -373,4 +375,84 @@ spec: {podSelector: {}, policyTypes: [Ingress]}
         implied.message
     );
     assert_eq!(result.evaluated["default-namespace"], 5);
+}
+
+#[test]
+fn default_namespace_on_skipped_kinds() {
+    // Each reader gets a document. rampart's readers take block YAML,
+    // one-line flow style and JSON. A tag goes to libyaml, and a tag in a
+    // flow mapping over two lines goes to libyaml through a JSON value.
+    // The List's items take the list's apiVersion and kind.
+    let text = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+---
+{apiVersion: v1, kind: Secret, metadata: {name: token}}
+---
+{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web", "namespace": "default"}}
+---
+apiVersion: v1
+kind: ConfigMapList
+items:
+- metadata: {name: settings, namespace: default}
+- metadata: {name: kube-root-ca.crt, namespace: default}
+- metadata: {name: elsewhere, namespace: shop}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: kubernetes, namespace: default}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: custom, namespace: default}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: !!map {name: data, namespace: default}
+---
+{apiVersion: v1, kind: LimitRange,
+ metadata: !!map {name: limits}}
+"#;
+    let manifests = parse_manifests(text, "test.yaml").unwrap();
+    assert!(manifests.invalid.is_empty(), "{:?}", manifests.invalid);
+    assert_eq!(manifests.placed.len(), 9, "{:?}", manifests.placed);
+    let result = audit_with_placed(
+        &manifests.objects,
+        &manifests.placed,
+        &AuditOptions::default(),
+    );
+
+    let found = of(&result, "default-namespace");
+    let mut names: Vec<String> = found.iter().map(|f| f.resource.display()).collect();
+    names.sort_unstable();
+    // The kubernetes Service and the kube-root-ca.crt ConfigMap are
+    // created by Kubernetes, and custom kinds are not known to be namespaced.
+    assert_eq!(
+        names,
+        [
+            "ConfigMap/default/settings",
+            "Ingress/default/web",
+            "LimitRange/default/limits",
+            "PersistentVolumeClaim/default/data",
+            "Secret/default/token",
+            "Service/default/web",
+        ]
+    );
+    let secret = found.iter().find(|f| f.resource.kind == "Secret").unwrap();
+    assert!(
+        secret.message.contains("names no namespace"),
+        "{}",
+        secret.message
+    );
+    let settings = found
+        .iter()
+        .find(|f| f.resource.name == "settings")
+        .unwrap();
+    assert_eq!(settings.origin.as_ref().unwrap().item, Some(0));
+    assert_eq!(result.evaluated["default-namespace"], 9);
+    assert_eq!(
+        result.evaluated_by_namespace[&Some("shop".to_owned())]["default-namespace"],
+        1
+    );
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use rampart_posture::{
     AuditOptions, Exceptions, Framework, Grant, Manifests, PolicyVersion, Query, RbacGraph, Scope,
-    Severity, audit, catalogue, locate_findings,
+    Severity, audit_with_placed, catalogue, locate_findings,
 };
 use rampart_report::audit::{AuditFormat, AuditReport, write_audit};
 
@@ -170,7 +170,11 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<ScanOutcome> {
         whole_cluster,
     };
     let started = std::time::Instant::now();
-    let mut result = audit(&loaded.manifests.objects, &options);
+    let mut result = audit_with_placed(
+        &loaded.manifests.objects,
+        &loaded.manifests.placed,
+        &options,
+    );
     tracing::info!(
         findings = result.findings.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,

@@ -2,9 +2,11 @@
 //! filesystem for every container, and applications kept out of the
 //! `default` namespace (CIS Kubernetes Benchmark 5.7.4).
 
+use std::sync::Arc;
+
 use crate::control::{Category, Control, Severity};
-use crate::finding::Sink;
-use crate::manifest::{Object, Resource};
+use crate::finding::{Finding, ResourceRef, Sink};
+use crate::manifest::{Object, PlacedObject, Resource};
 use crate::pod::{ContainerRef, PodView};
 
 pub(crate) static WRITABLE_ROOT_FILESYSTEM: Control = Control {
@@ -86,9 +88,6 @@ pub(crate) fn check_pod(
 /// namespace may place it elsewhere. NetworkPolicies are not checked,
 /// since one in the default namespace protects it, and neither is the
 /// `default` ServiceAccount, which Kubernetes creates in every namespace.
-// NOTE: kinds that rampart counts and skips (ConfigMap, Service, Secret,
-// Ingress and others) are not checked, though Kubescape and Checkov report
-// them in the default namespace too.
 pub(crate) fn check_namespace(object: &Object, sink: &mut Sink) {
     let checked = matches!(
         object.resource,
@@ -124,4 +123,63 @@ pub(crate) fn check_namespace(object: &Object, sink: &mut Sink) {
         Some("metadata.namespace".to_owned()),
         message,
     );
+}
+
+/// Checks the namespace of the objects that no other control reads
+/// (Services, ConfigMaps, Secrets and the other kinds of
+/// [`PlacedObject`]), as [`check_namespace`] does for the others. The
+/// objects Kubernetes creates in the default namespace are not reported:
+/// the `kubernetes` Service with its Endpoints and EndpointSlice, and the
+/// `kube-root-ca.crt` ConfigMap of every namespace.
+pub(crate) fn check_placed(placed: &[PlacedObject], sink: &mut Sink) {
+    for object in placed {
+        let namespace = object.namespace.as_deref().unwrap_or("default");
+        sink.evaluated_in(&DEFAULT_NAMESPACE, Some(namespace));
+        if is_created_by_kubernetes(object) {
+            continue;
+        }
+        let Some(message) =
+            default_namespace_message(object.kind, &object.name, object.namespace.as_deref())
+        else {
+            continue;
+        };
+        sink.push(Finding {
+            control: &DEFAULT_NAMESPACE,
+            severity: DEFAULT_NAMESPACE.severity,
+            resource: Arc::new(ResourceRef {
+                api_version: object.api_version,
+                kind: object.kind,
+                namespace: Some(namespace.to_owned()),
+                name: object.name.clone(),
+            }),
+            origin: Some(Arc::new(object.origin.clone())),
+            container: None,
+            field: Some("metadata.namespace".to_owned()),
+            message,
+            exception: None,
+        });
+    }
+}
+
+/// Returns the message of a `default-namespace` finding on an object with
+/// this namespace, or `None` when the object is in another namespace.
+fn default_namespace_message(kind: &str, name: &str, namespace: Option<&str>) -> Option<String> {
+    match namespace {
+        Some("default") => Some(format!("{kind} {name} is in the default namespace")),
+        Some(_) => None,
+        None => Some(format!(
+            "{kind} {name} names no namespace, so kubectl apply without -n creates it in the default namespace"
+        )),
+    }
+}
+
+/// Returns whether Kubernetes itself creates `object` in the default
+/// namespace. An EndpointSlice counts only under the name `kubernetes`: a
+/// copy that merely carries the service-name label is reported.
+fn is_created_by_kubernetes(object: &PlacedObject) -> bool {
+    match object.kind {
+        "Service" | "Endpoints" | "EndpointSlice" => object.name == "kubernetes",
+        "ConfigMap" => object.name == "kube-root-ca.crt",
+        _ => false,
+    }
 }

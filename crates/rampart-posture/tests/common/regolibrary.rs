@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rampart_posture::{Finding, Object, parse_manifests};
+use rampart_posture::{Finding, Object, PlacedObject, parse_manifests};
 use serde_json::Value;
 
 /// Where the cases come from. The copies under `tests/fixtures/regolibrary`
@@ -74,6 +74,8 @@ pub struct Expected {
 pub struct Case {
     pub dir: PathBuf,
     pub objects: Vec<Object>,
+    /// The objects of kinds that only the default-namespace control reads.
+    pub placed: Vec<PlacedObject>,
     pub expected: Vec<Expected>,
     /// The case's `data.json`, if it has one.
     pub data: Option<Value>,
@@ -100,6 +102,7 @@ impl Case {
 /// since every case input is a valid manifest.
 pub fn load_case(dir: &Path) -> Case {
     let mut objects = Vec::new();
+    let mut placed = Vec::new();
     for file in input_files(dir) {
         let text = std::fs::read_to_string(&file)
             .unwrap_or_else(|error| panic!("cannot read {}: {error}", file.display()));
@@ -111,6 +114,7 @@ pub fn load_case(dir: &Path) -> Case {
             manifests.invalid
         );
         objects.extend(manifests.objects);
+        placed.extend(manifests.placed);
     }
 
     let expected_path = dir.join("expected.json");
@@ -125,6 +129,7 @@ pub fn load_case(dir: &Path) -> Case {
     Case {
         dir: dir.to_owned(),
         objects,
+        placed,
         expected,
         data,
     }
