@@ -275,7 +275,7 @@ const ACCEPTED: &[&str] = &[
 ];
 
 #[test]
-fn the_reader_takes_common_styles() {
+fn reader_accepts_common_styles() {
     for text in ACCEPTED {
         assert!(block_yaml::parse(text).is_some(), "not read:\n{text}");
         let mut tally = Tally::default();
@@ -307,7 +307,7 @@ const REFUSED: &[&str] = &[
 ];
 
 #[test]
-fn the_reader_refuses_what_it_does_not_handle() {
+fn reader_refuses_unsupported_yaml() {
     for text in REFUSED {
         assert!(block_yaml::parse(text).is_none(), "read:\n{text}");
     }

@@ -887,61 +887,104 @@ fn read_document_tree(text: &str, origin: &Origin, manifests: &mut Manifests) ->
         .entry(root, "items")
         .filter(|&(_, items)| matches!(document.kind(items), block_yaml::Kind::Sequence))
         .map(|(_, items)| items);
-    let mut read = Vec::new();
-    let mut skipped = Vec::new();
-    let mut placed = Vec::new();
+
+    let mut tree = TreeObjects::default();
     match items.filter(|_| kind.ends_with("List")) {
-        Some(items) => {
-            // Items of a typed list (such as `PodList`) take the list's
-            // version and kind, as in `with_list_type`.
-            let item_kind = kind.strip_suffix("List").filter(|kind| !kind.is_empty());
-            for (index, item) in document.elements(items).enumerate() {
-                if !matches!(document.kind(item), block_yaml::Kind::Mapping) {
-                    return None;
-                }
-                let own_version = string_field(&document, item, "apiVersion").ok()?;
-                let own_kind = string_field(&document, item, "kind").ok()?;
-                let (item_version, item_kind) = match item_kind {
-                    Some(list_kind) => (
-                        own_version.unwrap_or(api_version),
-                        own_kind.unwrap_or(list_kind),
-                    ),
-                    None => (own_version?, own_kind?),
-                };
-                let origin = Origin {
-                    item: Some(index),
-                    ..origin.clone()
-                };
-                read_tree_object(
-                    &document,
-                    item,
-                    item_version,
-                    item_kind,
-                    origin,
-                    &mut read,
-                    &mut skipped,
-                    &mut placed,
-                )?;
-            }
-        }
-        None => read_tree_object(
-            &document,
-            root,
-            api_version,
-            kind,
-            origin.clone(),
-            &mut read,
-            &mut skipped,
-            &mut placed,
-        )?,
+        Some(items) => tree.read_items(&document, items, api_version, kind, origin)?,
+        None => tree.read(&document, root, api_version, kind, origin.clone())?,
     }
-    let count = read.len() + skipped.len();
-    manifests.objects.extend(read);
-    manifests.placed.extend(placed);
-    for key in skipped {
+
+    let count = tree.read.len() + tree.skipped.len();
+    manifests.objects.extend(tree.read);
+    manifests.placed.extend(tree.placed);
+    for key in tree.skipped {
         *manifests.skipped.entry(key).or_default() += 1;
     }
     Some(count)
+}
+
+/// The objects of one document read from its node tree, kept apart until
+/// the whole document is read, so that a document the slow path must read
+/// after all leaves `Manifests` unchanged.
+#[derive(Default)]
+struct TreeObjects {
+    read: Vec<Object>,
+    /// `apiVersion/kind` of each object that no control reads.
+    skipped: Vec<String>,
+    placed: Vec<PlacedObject>,
+}
+
+impl TreeObjects {
+    /// Reads the items of a `List` document. Items of a typed list (such
+    /// as `PodList`) take the list's version and kind when they leave them
+    /// out, as in `with_list_type`.
+    fn read_items(
+        &mut self,
+        document: &block_yaml::Document<'_>,
+        items: usize,
+        api_version: &str,
+        kind: &str,
+        origin: &Origin,
+    ) -> Option<()> {
+        let item_kind = kind.strip_suffix("List").filter(|kind| !kind.is_empty());
+        for (index, item) in document.elements(items).enumerate() {
+            if !matches!(document.kind(item), block_yaml::Kind::Mapping) {
+                return None;
+            }
+            let own_version = string_field(document, item, "apiVersion").ok()?;
+            let own_kind = string_field(document, item, "kind").ok()?;
+            let (item_version, item_kind) = match item_kind {
+                Some(list_kind) => (
+                    own_version.unwrap_or(api_version),
+                    own_kind.unwrap_or(list_kind),
+                ),
+                None => (own_version?, own_kind?),
+            };
+            let origin = Origin {
+                item: Some(index),
+                ..origin.clone()
+            };
+            self.read(document, item, item_version, item_kind, origin)?;
+        }
+        Some(())
+    }
+
+    /// Reads one object of the tree into `read` or, for a kind no control
+    /// reads, its `apiVersion/kind` into `skipped` (and its identity into
+    /// `placed` for the kinds of [`PLACED_KINDS`]). `None` when the slow
+    /// path must read the document.
+    fn read(
+        &mut self,
+        document: &block_yaml::Document<'_>,
+        node: usize,
+        api_version: &str,
+        kind: &str,
+        origin: Origin,
+    ) -> Option<()> {
+        if api_version == "batch/v1beta1" {
+            return None;
+        }
+        match resource_from(api_version, kind, Input::Tree(document, node)) {
+            Some(Ok(resource)) => self.read.push(Object { origin, resource }),
+            Some(Err(_)) => return None,
+            None => {
+                if let Some((api_version, kind)) = placed_kind(api_version, kind) {
+                    let metadata = document.entry(node, "metadata").map(|(_, value)| value);
+                    let text =
+                        |key| metadata.and_then(|metadata| document.string_at(metadata, key));
+                    self.placed.push(PlacedObject {
+                        origin,
+                        api_version,
+                        kind,
+                        name: text("name").unwrap_or_default().to_owned(),
+                        namespace: text("namespace").map(str::to_owned),
+                    });
+                }
+                self.skipped.push(format!("{api_version}/{kind}"));
+            }
+        }
+        Some(())
+    }
 }
 
 /// Returns a mapping's string field as the slow path reads it from a
@@ -956,45 +999,6 @@ fn string_field<'d>(
         None => Ok(None),
         Some(_) => document.string_at(mapping, key).map(Some).ok_or(()),
     }
-}
-
-/// Reads one object of a tree into `read` or, for a kind no control reads,
-/// its `apiVersion/kind` into `skipped` (and its identity into `placed`
-/// for the kinds of [`PLACED_KINDS`]). `None` when the slow path must read
-/// the document.
-#[allow(clippy::too_many_arguments)]
-fn read_tree_object(
-    document: &block_yaml::Document<'_>,
-    node: usize,
-    api_version: &str,
-    kind: &str,
-    origin: Origin,
-    read: &mut Vec<Object>,
-    skipped: &mut Vec<String>,
-    placed: &mut Vec<PlacedObject>,
-) -> Option<()> {
-    if api_version == "batch/v1beta1" {
-        return None;
-    }
-    match resource_from(api_version, kind, Input::Tree(document, node)) {
-        Some(Ok(resource)) => read.push(Object { origin, resource }),
-        Some(Err(_)) => return None,
-        None => {
-            if let Some((api_version, kind)) = placed_kind(api_version, kind) {
-                let metadata = document.entry(node, "metadata").map(|(_, value)| value);
-                let text = |key| metadata.and_then(|metadata| document.string_at(metadata, key));
-                placed.push(PlacedObject {
-                    origin,
-                    api_version,
-                    kind,
-                    name: text("name").unwrap_or_default().to_owned(),
-                    namespace: text("namespace").map(str::to_owned),
-                });
-            }
-            skipped.push(format!("{api_version}/{kind}"));
-        }
-    }
-    Some(())
 }
 
 /// The name and namespace of an object whose kind no control reads in
