@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::control::{Control, Framework, Severity, catalogue};
 use crate::controls::{
-    admission, escape, hardening, id_rank, images, network, pss, rbac, resources, secrets,
+    admission, escape, general, id_rank, images, network, pss, rbac, resources, secrets,
 };
 use crate::finding::{FastHash, Finding, ResourceRef, Sink, Warning, effective_namespace};
 use crate::level::PolicyVersion;
@@ -69,7 +69,7 @@ pub fn audit_with_placed(
     let ((mut sink, mut segments), related) = rayon::join(
         || {
             let (mut sink, segments) = check_each_object(objects, options);
-            hardening::check_placed(placed, &mut sink);
+            general::check_placed(placed, &mut sink);
             (sink, segments)
         },
         || {
@@ -171,7 +171,8 @@ fn check_object(
     service_accounts: &ServiceAccounts<'_>,
     sink: &mut Sink,
 ) {
-    hardening::check_namespace(object, sink);
+    general::check_namespace(object, sink);
+    general::check_version(object, sink);
     let Resource::Workload(workload) = &object.resource else {
         return;
     };
@@ -185,7 +186,7 @@ fn check_object(
     secrets::check(object, &pod, &containers, service_accounts, sink);
     images::check(object, &containers, &options.allowed_registries, sink);
     resources::check(object, workload, &pod, &containers, sink);
-    hardening::check_pod(object, &pod, &containers, sink);
+    general::check_pod(object, &pod, &containers, sink);
 }
 
 /// Returns the findings of all `segments` sorted by severity (highest

@@ -65,7 +65,7 @@ pub enum Category {
     Images,
     Admission,
     Resources,
-    Hardening,
+    General,
 }
 
 impl Category {
@@ -79,7 +79,7 @@ impl Category {
             Category::Images => "Images",
             Category::Admission => "Admission",
             Category::Resources => "Resources and probes",
-            Category::Hardening => "Workload hardening",
+            Category::General => "General policies",
         }
     }
 }

@@ -38,7 +38,8 @@ pub use level::{LATEST_KNOWN_MINOR, Level, ParseError, PolicyVersion};
 pub use locate::{FieldQuery, TextPosition, locate_field, locate_fields, locate_findings};
 pub use manifest::{
     InvalidObject, MAX_MANIFEST_BYTES, MAX_OBJECTS, ManifestError, Manifests, Object, Origin,
-    PlacedObject, Resource, Workload, parse_manifests, read_object,
+    PlacedObject, RETIRED_VERSIONS, Resource, RetiredVersion, Workload, parse_manifests,
+    read_object,
 };
 pub use pod::{ContainerKind, ContainerPath, ContainerRef, PodView};
 pub use rbac::{

@@ -239,6 +239,9 @@ impl Resource {
 pub struct Object {
     pub origin: Origin,
     pub resource: Resource,
+    /// The retired `apiVersion` the manifest was written with, when rampart
+    /// read the object as its replacement version.
+    pub retired: Option<&'static RetiredVersion>,
 }
 
 impl Object {
@@ -261,6 +264,151 @@ impl Object {
             _ => None,
         }
     }
+}
+
+/// An `apiVersion` of a kind that Kubernetes no longer serves.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RetiredVersion {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    /// The version that replaces it.
+    pub replacement: &'static str,
+    /// The Kubernetes minor version that stopped serving it.
+    pub removed_in: &'static str,
+    /// Whether rampart reads the object as its replacement version. The
+    /// kinds kept only by name and namespace (see [`PlacedObject`]) need no
+    /// conversion.
+    pub converted: bool,
+}
+
+const fn retired(
+    api_version: &'static str,
+    kind: &'static str,
+    replacement: &'static str,
+    removed_in: &'static str,
+    converted: bool,
+) -> RetiredVersion {
+    RetiredVersion {
+        api_version,
+        kind,
+        replacement,
+        removed_in,
+        converted,
+    }
+}
+
+/// Retired versions of the kinds rampart reads, from Kubernetes' deprecated
+/// API migration guide. The converted ones have the schema of their
+/// replacement, apart from fields no control reads and the selector of
+/// older workloads, which defaults to the pod template's labels.
+pub const RETIRED_VERSIONS: [RetiredVersion; 22] = [
+    retired("extensions/v1beta1", "Deployment", "apps/v1", "1.16", true),
+    retired("extensions/v1beta1", "DaemonSet", "apps/v1", "1.16", true),
+    retired("extensions/v1beta1", "ReplicaSet", "apps/v1", "1.16", true),
+    retired(
+        "extensions/v1beta1",
+        "NetworkPolicy",
+        "networking.k8s.io/v1",
+        "1.16",
+        true,
+    ),
+    retired("apps/v1beta1", "Deployment", "apps/v1", "1.16", true),
+    retired("apps/v1beta1", "StatefulSet", "apps/v1", "1.16", true),
+    retired("apps/v1beta2", "Deployment", "apps/v1", "1.16", true),
+    retired("apps/v1beta2", "StatefulSet", "apps/v1", "1.16", true),
+    retired("apps/v1beta2", "DaemonSet", "apps/v1", "1.16", true),
+    retired("apps/v1beta2", "ReplicaSet", "apps/v1", "1.16", true),
+    retired(
+        "rbac.authorization.k8s.io/v1beta1",
+        "Role",
+        "rbac.authorization.k8s.io/v1",
+        "1.22",
+        true,
+    ),
+    retired(
+        "rbac.authorization.k8s.io/v1beta1",
+        "ClusterRole",
+        "rbac.authorization.k8s.io/v1",
+        "1.22",
+        true,
+    ),
+    retired(
+        "rbac.authorization.k8s.io/v1beta1",
+        "RoleBinding",
+        "rbac.authorization.k8s.io/v1",
+        "1.22",
+        true,
+    ),
+    retired(
+        "rbac.authorization.k8s.io/v1beta1",
+        "ClusterRoleBinding",
+        "rbac.authorization.k8s.io/v1",
+        "1.22",
+        true,
+    ),
+    retired("batch/v1beta1", "CronJob", "batch/v1", "1.25", true),
+    retired(
+        "extensions/v1beta1",
+        "Ingress",
+        "networking.k8s.io/v1",
+        "1.22",
+        false,
+    ),
+    retired(
+        "networking.k8s.io/v1beta1",
+        "Ingress",
+        "networking.k8s.io/v1",
+        "1.22",
+        false,
+    ),
+    retired(
+        "policy/v1beta1",
+        "PodDisruptionBudget",
+        "policy/v1",
+        "1.25",
+        false,
+    ),
+    retired(
+        "discovery.k8s.io/v1beta1",
+        "EndpointSlice",
+        "discovery.k8s.io/v1",
+        "1.25",
+        false,
+    ),
+    retired(
+        "autoscaling/v2beta2",
+        "HorizontalPodAutoscaler",
+        "autoscaling/v2",
+        "1.26",
+        false,
+    ),
+    retired(
+        "storage.k8s.io/v1beta1",
+        "CSIStorageCapacity",
+        "storage.k8s.io/v1",
+        "1.27",
+        false,
+    ),
+    retired(
+        "autoscaling/v2beta1",
+        "HorizontalPodAutoscaler",
+        "autoscaling/v2",
+        "1.25",
+        false,
+    ),
+];
+
+/// Returns the retired version entry of `api_version` and `kind`, if any.
+pub fn retired_version(api_version: &str, kind: &str) -> Option<&'static RetiredVersion> {
+    RETIRED_VERSIONS
+        .iter()
+        .find(|retired| retired.api_version == api_version && retired.kind == kind)
+}
+
+/// Returns whether the object is read as its replacement version, which
+/// only the slow path does.
+fn is_converted(api_version: &str, kind: &str) -> bool {
+    retired_version(api_version, kind).is_some_and(|retired| retired.converted)
 }
 
 /// An object of a namespaced kind that no control reads in full (a
@@ -825,17 +973,16 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
         .and_then(Value::as_str)
         .map(str::to_owned);
     let mut object = object;
-    // batch/v1beta1 CronJob has the batch/v1 schema, and API servers 1.21
-    // to 1.24 served the same objects under both versions, so old charts
-    // are still audited. Findings name the object batch/v1.
-    if api_version == "batch/v1beta1" && kind == "CronJob" {
-        api_version = "batch/v1".to_owned();
-        object["apiVersion"] = Value::from("batch/v1");
+    // A retired version is read as its replacement: batch/v1beta1 CronJobs
+    // have the batch/v1 schema, and old charts are still audited. Findings
+    // name the replacement version.
+    let retired = retired_version(&api_version, &kind).filter(|retired| retired.converted);
+    if let Some(retired) = retired {
+        api_version = retired.replacement.to_owned();
+        object["apiVersion"] = Value::from(retired.replacement);
+        default_selector(&mut object);
     }
     let Some(parsed) = resource_from(&api_version, &kind, Input::Value(object)) else {
-        // NOTE: retired API versions of known kinds (such as
-        // extensions/v1beta1 Deployment) land here too, since the current
-        // types do not describe them exactly.
         if let Some((api_version, kind)) = placed_kind(&api_version, &kind) {
             manifests.placed.push(PlacedObject {
                 origin,
@@ -850,7 +997,11 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
         return;
     };
     match parsed {
-        Ok(resource) => manifests.objects.push(Object { origin, resource }),
+        Ok(resource) => manifests.objects.push(Object {
+            origin,
+            resource,
+            retired,
+        }),
         Err(message) => {
             // serde_path_to_error writes the path first: `spec.replicas: ...`.
             let field = message
@@ -866,6 +1017,28 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
                 field,
             })
         }
+    }
+}
+
+/// Sets `spec.selector` to the pod template's labels when it is missing,
+/// as the retired workload versions (extensions/v1beta1, apps/v1beta1)
+/// defaulted it and apps/v1 requires it.
+fn default_selector(object: &mut Value) {
+    let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if spec.contains_key("selector") {
+        return;
+    }
+    let labels = spec
+        .get("template")
+        .and_then(|template| template.pointer("/metadata/labels"))
+        .cloned();
+    if let Some(labels) = labels {
+        spec.insert(
+            "selector".to_owned(),
+            serde_json::json!({ "matchLabels": labels }),
+        );
     }
 }
 
@@ -961,11 +1134,15 @@ impl TreeObjects {
         kind: &str,
         origin: Origin,
     ) -> Option<()> {
-        if api_version == "batch/v1beta1" {
+        if is_converted(api_version, kind) {
             return None;
         }
         match resource_from(api_version, kind, Input::Tree(document, node)) {
-            Some(Ok(resource)) => self.read.push(Object { origin, resource }),
+            Some(Ok(resource)) => self.read.push(Object {
+                origin,
+                resource,
+                retired: None,
+            }),
             Some(Err(_)) => return None,
             None => {
                 if let Some((api_version, kind)) = placed_kind(api_version, kind) {
@@ -1026,7 +1203,7 @@ fn read_document_fast(text: &str, origin: &Origin, manifests: &mut Manifests) ->
     let Some((api_version, kind)) = top_level_type(text) else {
         return false;
     };
-    if kind.ends_with("List") || api_version == "batch/v1beta1" {
+    if kind.ends_with("List") || is_converted(api_version, kind) {
         return false;
     }
     match resource_from(api_version, kind, Input::Yaml(text)) {
@@ -1034,6 +1211,7 @@ fn read_document_fast(text: &str, origin: &Origin, manifests: &mut Manifests) ->
             manifests.objects.push(Object {
                 origin: origin.clone(),
                 resource,
+                retired: None,
             });
             true
         }

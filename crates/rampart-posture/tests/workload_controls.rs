@@ -456,3 +456,72 @@ metadata: !!map {name: data, namespace: default}
         1
     );
 }
+
+#[test]
+fn retired_versions_audited_and_reported() {
+    let text = r#"
+apiVersion: extensions/v1beta1
+kind: Deployment
+metadata: {name: legacy, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: legacy}}
+    spec:
+      containers:
+      - name: app
+        image: app
+        securityContext: {privileged: true}
+---
+apiVersion: rbac.authorization.k8s.io/v1beta1
+kind: ClusterRoleBinding
+metadata: {name: admins}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: ServiceAccount, name: ci, namespace: shop}
+---
+apiVersion: networking.k8s.io/v1beta1
+kind: Ingress
+metadata: {name: web, namespace: shop}
+"#;
+    let manifests = parse_manifests(text, "test.yaml").unwrap();
+    assert!(manifests.invalid.is_empty(), "{:?}", manifests.invalid);
+    let result = audit_with_placed(
+        &manifests.objects,
+        &manifests.placed,
+        &AuditOptions::default(),
+    );
+
+    // The Deployment is read as apps/v1, its selector taken from the
+    // template's labels, and audited like any other.
+    let privileged = of(&result, "privileged-container");
+    assert_eq!(privileged.len(), 1);
+    assert_eq!(privileged[0].resource.api_version, "apps/v1");
+    assert_eq!(names_of(&of(&result, "rbac-cluster-admin")), ["ci"]);
+
+    let removed = of(&result, "removed-api-version");
+    let mut described: Vec<(String, &str)> = removed
+        .iter()
+        .map(|f| (f.resource.display(), f.field.as_deref().unwrap_or_default()))
+        .collect();
+    described.sort_unstable();
+    assert_eq!(
+        described,
+        [
+            ("ClusterRoleBinding/admins".to_owned(), "apiVersion"),
+            ("Deployment/shop/legacy".to_owned(), "apiVersion"),
+            ("Ingress/shop/web".to_owned(), "apiVersion"),
+        ]
+    );
+    let deployment = removed
+        .iter()
+        .find(|f| f.resource.kind == "Deployment")
+        .unwrap();
+    assert_eq!(
+        deployment.message,
+        "Deployment legacy is written as extensions/v1beta1, which Kubernetes 1.16 stopped serving; use apps/v1"
+    );
+}
+
+fn names_of(findings: &[&Finding]) -> Vec<String> {
+    findings.iter().map(|f| f.resource.name.clone()).collect()
+}

@@ -4,7 +4,7 @@
 
 pub(crate) mod admission;
 pub(crate) mod escape;
-pub(crate) mod hardening;
+pub(crate) mod general;
 pub(crate) mod images;
 pub(crate) mod network;
 pub(crate) mod pss;
@@ -26,7 +26,7 @@ pub(crate) static CATALOGUE: LazyLock<Vec<&'static Control>> = LazyLock::new(|| 
     all.extend(images::CONTROLS);
     all.extend(admission::CONTROLS);
     all.extend(resources::CONTROLS);
-    all.extend(hardening::CONTROLS);
+    all.extend(general::CONTROLS);
     all
 });
 

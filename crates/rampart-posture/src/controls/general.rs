@@ -1,33 +1,34 @@
-//! Workload hardening beyond the Pod Security Standards: a read-only root
-//! filesystem for every container, and applications kept out of the
-//! `default` namespace (CIS Kubernetes Benchmark 5.7.4).
+//! General policies beyond the Pod Security Standards, after section 5.7
+//! of the CIS Kubernetes Benchmark: a read-only root filesystem for every
+//! container (part of 5.7.3), applications kept out of the `default`
+//! namespace (5.7.4), and API versions that clusters still serve.
 
 use std::sync::Arc;
 
 use crate::control::{Category, Control, Severity};
 use crate::finding::{Finding, ResourceRef, Sink};
-use crate::manifest::{Object, PlacedObject, Resource};
+use crate::manifest::{Object, PlacedObject, Resource, RetiredVersion, retired_version};
 use crate::pod::{ContainerRef, PodView};
 
 pub(crate) static WRITABLE_ROOT_FILESYSTEM: Control = Control {
     id: "writable-root-filesystem",
     title: "Container root filesystem is writable",
-    category: Category::Hardening,
+    category: Category::General,
     severity: Severity::Low,
     rationale: "A process that can write to its container's root filesystem can replace the image's binaries and libraries and leave tools behind. With a read-only root filesystem, writes are limited to the volumes the pod mounts, which are few and easier to watch.",
     remediation: "Set securityContext.readOnlyRootFilesystem: true on every container, and mount an emptyDir volume at each path the process must write to, such as /tmp.",
     pss_level: None,
-    cis: &[],
+    cis: &["5.7.3"],
     nist_800_190: &["4.4.4"],
     nsa: &["Pod security: immutable container file systems"],
     mitre: &[],
-    kubescape: &["C-0017"],
+    kubescape: &["C-0017", "C-0211"],
 };
 
 pub(crate) static DEFAULT_NAMESPACE: Control = Control {
     id: "default-namespace",
     title: "Object in the default namespace",
-    category: Category::Hardening,
+    category: Category::General,
     severity: Severity::Low,
     rationale: "The default namespace collects whatever is created without a namespace, so RBAC, NetworkPolicies, quotas and Pod Security labels made for one application there apply to all of them. Namespaces per application or team keep those boundaries apart.",
     remediation: "Create a namespace for the application, move the object there and name it in metadata.namespace.",
@@ -39,7 +40,47 @@ pub(crate) static DEFAULT_NAMESPACE: Control = Control {
     kubescape: &["C-0061", "C-0212"],
 };
 
-pub(crate) static CONTROLS: [&Control; 2] = [&WRITABLE_ROOT_FILESYSTEM, &DEFAULT_NAMESPACE];
+pub(crate) static REMOVED_API_VERSION: Control = Control {
+    id: "removed-api-version",
+    title: "API version no longer served",
+    category: Category::General,
+    severity: Severity::Low,
+    rationale: "Kubernetes has stopped serving this apiVersion, so the manifest cannot be applied to a current cluster as written, and the cluster it describes runs an unsupported Kubernetes release. rampart audits the object as its replacement version.",
+    remediation: "Rewrite the object with the replacement apiVersion and check the fields that changed, such as the spec.selector that apps/v1 workloads require.",
+    pss_level: None,
+    cis: &[],
+    nist_800_190: &[],
+    nsa: &["Upgrading and application security practices"],
+    mitre: &[],
+    kubescape: &[],
+};
+
+pub(crate) static CONTROLS: [&Control; 3] = [
+    &WRITABLE_ROOT_FILESYSTEM,
+    &DEFAULT_NAMESPACE,
+    &REMOVED_API_VERSION,
+];
+
+/// Reports an object that the manifest writes with a retired `apiVersion`.
+pub(crate) fn check_version(object: &Object, sink: &mut Sink) {
+    sink.evaluated(&REMOVED_API_VERSION);
+    if let Some(retired) = object.retired {
+        sink.fail(
+            &REMOVED_API_VERSION,
+            object,
+            None,
+            Some("apiVersion".to_owned()),
+            removed_message(retired, object.kind(), object.name()),
+        );
+    }
+}
+
+fn removed_message(retired: &RetiredVersion, kind: &str, name: &str) -> String {
+    format!(
+        "{kind} {name} is written as {}, which Kubernetes {} stopped serving; use {}",
+        retired.api_version, retired.removed_in, retired.replacement
+    )
+}
 
 /// Checks that every container of the pod has a read-only root
 /// filesystem. Windows pods are skipped, because Kubernetes rejects
@@ -125,7 +166,7 @@ pub(crate) fn check_namespace(object: &Object, sink: &mut Sink) {
     );
 }
 
-/// Checks the namespace of the objects that no other control reads
+/// Checks the namespace and version of the objects that no other control reads
 /// (Services, ConfigMaps, Secrets and the other kinds of
 /// [`PlacedObject`]), as [`check_namespace`] does for the others. The
 /// objects Kubernetes creates in the default namespace are not reported:
@@ -135,6 +176,26 @@ pub(crate) fn check_placed(placed: &[PlacedObject], sink: &mut Sink) {
     for object in placed {
         let namespace = object.namespace.as_deref().unwrap_or("default");
         sink.evaluated_in(&DEFAULT_NAMESPACE, Some(namespace));
+        sink.evaluated_in(&REMOVED_API_VERSION, Some(namespace));
+        let resource = Arc::new(ResourceRef {
+            api_version: object.api_version,
+            kind: object.kind,
+            namespace: Some(namespace.to_owned()),
+            name: object.name.clone(),
+        });
+        let origin = Arc::new(object.origin.clone());
+        if let Some(retired) = retired_version(object.api_version, object.kind) {
+            sink.push(Finding {
+                control: &REMOVED_API_VERSION,
+                severity: REMOVED_API_VERSION.severity,
+                resource: Arc::clone(&resource),
+                origin: Some(Arc::clone(&origin)),
+                container: None,
+                field: Some("apiVersion".to_owned()),
+                message: removed_message(retired, object.kind, &object.name),
+                exception: None,
+            });
+        }
         if is_created_by_kubernetes(object) {
             continue;
         }
@@ -146,13 +207,8 @@ pub(crate) fn check_placed(placed: &[PlacedObject], sink: &mut Sink) {
         sink.push(Finding {
             control: &DEFAULT_NAMESPACE,
             severity: DEFAULT_NAMESPACE.severity,
-            resource: Arc::new(ResourceRef {
-                api_version: object.api_version,
-                kind: object.kind,
-                namespace: Some(namespace.to_owned()),
-                name: object.name.clone(),
-            }),
-            origin: Some(Arc::new(object.origin.clone())),
+            resource,
+            origin: Some(origin),
             container: None,
             field: Some("metadata.namespace".to_owned()),
             message,
