@@ -732,6 +732,9 @@ fn policyreport_pass_counts() {
     }
 }
 
+/// The resources of the results of each control, as JSON text.
+type ResourcesByControl = BTreeMap<String, BTreeSet<String>>;
+
 /// Checks each scope's `summary.pass` against the audit: what the selected
 /// controls evaluated in the scope, less the distinct (control, resource)
 /// pairs with a result there. Also checks that no control has more such
@@ -756,8 +759,7 @@ fn assert_pass_counts_consistent(report: &AuditReport, documents: &[Value]) {
 
     // A scope's results may be split over several reports, and only the
     // first one carries the pass count.
-    let mut scopes: BTreeMap<Option<String>, (u64, BTreeMap<String, BTreeSet<String>>)> =
-        BTreeMap::new();
+    let mut scopes: BTreeMap<Option<String>, (u64, ResourcesByControl)> = BTreeMap::new();
     for document in documents {
         let namespace = document["metadata"]["namespace"]
             .as_str()
