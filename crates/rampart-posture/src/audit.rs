@@ -43,11 +43,11 @@ pub struct AuditResult {
     pub evaluated: BTreeMap<&'static str, u64>,
     /// Objects that could not be checked completely, in input order.
     pub warnings: Vec<Warning>,
-    /// The part of `evaluated` whose namespace is known, by namespace
-    /// (`None` for cluster-scoped objects and subjects), then by control.
-    /// Per-object controls are all counted here.
-    // NOTE: controls that relate objects (RBAC, NetworkPolicy, admission)
-    // count here only where they call `Sink::evaluated_in`.
+    /// `evaluated` by namespace (`None` for cluster-scoped objects and
+    /// subjects), then by control. Each unit is counted in the namespace
+    /// of the resource its findings name, so that a namespace's pass count
+    /// is its evaluated units less its failed ones. Every control counts
+    /// here, so the counts of a control add up to its total in `evaluated`.
     pub evaluated_by_namespace: BTreeMap<Option<String>, BTreeMap<&'static str, u64>>,
 }
 

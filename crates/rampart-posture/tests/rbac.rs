@@ -520,6 +520,37 @@ fn cluster_admin_default_role_assumed() {
 }
 
 #[test]
+fn subjects_counted_in_their_namespace() {
+    let result = audit_yaml(CLUSTER_ADMIN_BINDINGS, false);
+    let count = |namespace: Option<&str>, control: &str| {
+        result.evaluated_by_namespace[&namespace.map(str::to_owned)]
+            .get(control)
+            .copied()
+            .unwrap_or(0)
+    };
+    // system:authenticated, alice and bob; service accounts in web and ci.
+    assert_eq!(result.evaluated["rbac-cluster-admin"], 5);
+    assert_eq!(count(None, "rbac-cluster-admin"), 3);
+    assert_eq!(count(Some("web"), "rbac-cluster-admin"), 1);
+    assert_eq!(count(Some("ci"), "rbac-cluster-admin"), 1);
+    assert_eq!(count(Some("team"), "rbac-cluster-admin"), 0);
+    // rbac-system-masters-binding reports system:masters, so it counts the
+    // group too, though it is a control-plane identity.
+    assert_eq!(result.evaluated["rbac-system-masters-binding"], 6);
+    assert_eq!(count(None, "rbac-system-masters-binding"), 4);
+}
+
+#[test]
+fn default_masters_binding_not_counted() {
+    let result = audit_yaml(DEFAULTS, true);
+    assert_eq!(result.evaluated["rbac-system-masters-binding"], 2);
+    assert_eq!(
+        result.evaluated_by_namespace[&None]["rbac-system-masters-binding"],
+        2
+    );
+}
+
+#[test]
 fn cluster_admin_not_assumed_for_cluster() {
     let result = audit_yaml(CLUSTER_ADMIN_BINDINGS, true);
     assert!(findings(&result, "rbac-cluster-admin").is_empty());

@@ -7,14 +7,14 @@
 //! The corpus tier renders every format for all Pod Security Admission
 //! fixtures at once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use jsonschema::Validator;
 use rampart_posture::{
-    AuditOptions, Category, Exceptions, Framework, Manifests, PolicyVersion, audit,
-    locate_findings, parse_manifests,
+    AuditOptions, Exceptions, Framework, Manifests, PolicyVersion, audit, locate_findings,
+    parse_manifests,
 };
 use rampart_report::audit::{AuditFormat, AuditReport, InputError, render_audit};
 use rampart_testkit::xml::{self, Element};
@@ -722,38 +722,269 @@ fn policyreport_pass_counts() {
         &render(AuditFormat::PolicyReport, &report),
         &offline_validators(),
     );
-    // Every namespace's passes and non-passes add up to what the selected
-    // controls evaluated there, resource by resource.
+    assert_pass_counts_consistent(&report, &documents);
     for document in &documents[1..] {
-        let namespace = document["metadata"]["namespace"].as_str().unwrap();
-        let evaluated: u64 = report.result.evaluated_by_namespace[&Some(namespace.to_owned())]
-            .iter()
-            .filter(|(id, _)| {
-                let control = rampart_posture::control(id).unwrap();
-                Framework::ALL.iter().any(|f| f.includes(control))
-            })
-            .map(|(_, count)| *count)
-            .sum();
-        let mut not_passed = std::collections::BTreeSet::new();
-        for result in document["results"].as_array().unwrap() {
-            // NOTE: the controls that relate objects (RBAC, NetworkPolicy,
-            // admission) do not credit their evaluations to a namespace yet.
-            let control = rampart_posture::control(result["policy"].as_str().unwrap()).unwrap();
-            if matches!(
-                control.category,
-                Category::Rbac | Category::NetworkPolicy | Category::Admission
-            ) {
-                continue;
-            }
-            not_passed.insert((
-                result["policy"].as_str().unwrap().to_owned(),
-                result["resources"][0]["name"].as_str().unwrap().to_owned(),
-            ));
-        }
-        let pass = document["summary"]["pass"].as_u64().unwrap();
-        assert_eq!(pass + not_passed.len() as u64, evaluated, "{namespace}");
-        assert!(pass > 0, "{namespace}");
+        let namespace = &document["metadata"]["namespace"];
+        assert!(
+            document["summary"]["pass"].as_u64().unwrap() > 0,
+            "{namespace}"
+        );
     }
+}
+
+/// The resources of the results of each control, as JSON text.
+type ResourcesByControl = BTreeMap<String, BTreeSet<String>>;
+
+/// Checks each scope's `summary.pass` against the audit: what the selected
+/// controls evaluated in the scope, less the distinct (control, resource)
+/// pairs with a result there. Also checks that no control has more such
+/// pairs in a scope than it evaluated there, which `pass` would hide, and
+/// that the counts by namespace add up to each control's total.
+fn assert_pass_counts_consistent(report: &AuditReport, documents: &[Value]) {
+    let selected = |id: &str| {
+        let control = rampart_posture::control(id).unwrap();
+        Framework::ALL.iter().any(|f| f.includes(control))
+    };
+    let by_namespace = &report.result.evaluated_by_namespace;
+
+    let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
+    for counts in by_namespace.values() {
+        for (id, count) in counts {
+            *totals.entry(id).or_default() += count;
+        }
+    }
+    for (id, total) in &report.result.evaluated {
+        assert_eq!(totals.get(id).copied().unwrap_or(0), *total, "{id}");
+    }
+
+    // A scope's results may be split over several reports, and only the
+    // first one carries the pass count.
+    let mut scopes: BTreeMap<Option<String>, (u64, ResourcesByControl)> = BTreeMap::new();
+    for document in documents {
+        let namespace = document["metadata"]["namespace"]
+            .as_str()
+            .map(str::to_owned);
+        let (pass, not_passed) = scopes.entry(namespace).or_default();
+        *pass += document["summary"]["pass"].as_u64().unwrap();
+        for result in document["results"].as_array().unwrap() {
+            let Some(resource) = result["resources"].get(0) else {
+                continue;
+            };
+            not_passed
+                .entry(result["policy"].as_str().unwrap().to_owned())
+                .or_default()
+                .insert(resource.to_string());
+        }
+    }
+    for (namespace, (pass, not_passed)) in &scopes {
+        let empty = BTreeMap::new();
+        let evaluated = by_namespace.get(namespace).unwrap_or(&empty);
+        for (id, resources) in not_passed {
+            let count = evaluated.get(id.as_str()).copied().unwrap_or(0);
+            assert!(
+                resources.len() as u64 <= count,
+                "{namespace:?}: {id} failed {} resources but evaluated {count}",
+                resources.len()
+            );
+        }
+        let expected: u64 = evaluated
+            .iter()
+            .filter(|(id, _)| selected(id))
+            .map(|(id, count)| count - not_passed.get(*id).map_or(0, BTreeSet::len) as u64)
+            .sum();
+        assert_eq!(*pass, expected, "{namespace:?}");
+    }
+}
+
+/// Namespaces, NetworkPolicies, RBAC objects and a webhook configuration,
+/// for the pass counts of the controls that relate objects. `WORKLOADS`
+/// adds the pods these controls need, and the per-object controls check
+/// only those.
+const RELATED: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: team-a
+  labels: {pod-security.kubernetes.io/enforce: restricted}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: team-b}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: team-a}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-web, namespace: team-b}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+  ingress: [{}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: team-a}
+rules:
+- apiGroups: [\"\"]
+  resources: [pods]
+  verbs: [create, get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects:
+- {kind: ServiceAccount, name: builder}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: secret-reader}
+rules:
+- apiGroups: [\"\"]
+  resources: [secrets]
+  verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: read-secrets, namespace: team-b}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: secret-reader}
+subjects:
+- {kind: ServiceAccount, name: reader, namespace: ci}
+- {kind: ServiceAccount, name: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: pod-exec}
+rules:
+- apiGroups: [\"\"]
+  resources: [pods/exec]
+  verbs: [create]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: debuggers}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-exec}
+subjects:
+- {kind: User, name: alice}
+- {kind: Group, name: system:masters}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: policy-gate}
+webhooks:
+- name: pods.policy-gate.example
+  failurePolicy: Ignore
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  clientConfig:
+    service: {name: gate, namespace: gate-system}
+  rules:
+  - apiGroups: [\"\"]
+    apiVersions: [v1]
+    operations: [CREATE]
+    resources: [pods]
+";
+
+/// One Deployment in each of `team-a` and `team-b`, with the default
+/// service account.
+const WORKLOADS: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: team-a}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - {name: app, image: registry.example/api:1.0}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: team-b}
+spec:
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker}}
+    spec:
+      containers:
+      - {name: app, image: registry.example/worker:1.0}
+";
+
+/// Returns `summary.pass` of each scope's first report.
+fn passes(report: &AuditReport) -> BTreeMap<Option<String>, u64> {
+    let documents = policy_reports(
+        &render(AuditFormat::PolicyReport, report),
+        &offline_validators(),
+    );
+    assert_pass_counts_consistent(report, &documents);
+    documents
+        .iter()
+        .filter(|document| document["metadata"]["name"] == "rampart-audit")
+        .map(|document| {
+            let namespace = document["metadata"]["namespace"]
+                .as_str()
+                .map(str::to_owned);
+            (namespace, document["summary"]["pass"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn policyreport_pass_counts_of_related_controls() {
+    let mut manifests = Manifests::default();
+    manifests.extend(parse_manifests(RELATED, "k8s/related.yaml").unwrap());
+    manifests.extend(parse_manifests(WORKLOADS, "k8s/workloads.yaml").unwrap());
+    let related = passes(&report_of(&manifests, |_| None));
+
+    let mut workloads = Manifests::default();
+    workloads.extend(parse_manifests(WORKLOADS, "k8s/workloads.yaml").unwrap());
+    let alone = passes(&report_of(&workloads, |_| None));
+    let workload_pass = |namespace: &str| alone[&Some(namespace.to_owned())];
+
+    // The subject controls are the 16 RBAC controls other than
+    // rbac-wildcard-in-role. Each subject fails the ones noted.
+    //
+    // Of the per-object controls, only removed-api-version evaluates
+    // cluster-scoped objects, and it passes all six: 6. The other cluster
+    // passes come from the controls that relate objects:
+    // - the two default-deny controls pass team-a and fail team-b: 2;
+    // - the two Pod Security Admission controls pass team-a: 2;
+    // - policy-gate fails open, but passes the namespace and object
+    //   selector controls: 2;
+    // - rbac-wildcard-in-role passes secret-reader and pod-exec: 2;
+    // - User alice fails rbac-exec-into-pods: 15;
+    // - Group system:masters fails rbac-system-masters-binding, the only
+    //   control that evaluates it: 0.
+    assert_eq!(alone.get(&None).copied(), Some(0));
+    assert_eq!(related[&None], 6 + 2 + 2 + 2 + 2 + 15);
+    // team-a: workload-not-selected-by-networkpolicy and
+    // networkpolicy-allows-all pass api and default-deny, the wildcard
+    // control passes the Role deployer, and ServiceAccount builder fails
+    // rbac-create-pods. removed-api-version passes the NetworkPolicy, the
+    // Role and the RoleBinding (3), and default-namespace the last two (2).
+    assert_eq!(
+        related[&Some("team-a".to_owned())],
+        workload_pass("team-a") + 1 + 1 + 1 + 15 + 3 + 2
+    );
+    // team-b: worker is not selected, allow-web allows every peer and
+    // selects no workload, and ServiceAccount default fails
+    // rbac-read-secrets and rbac-default-service-account-bound.
+    // removed-api-version passes the NetworkPolicy and the RoleBinding (2),
+    // and default-namespace the RoleBinding (1).
+    assert_eq!(
+        related[&Some("team-b".to_owned())],
+        workload_pass("team-b") + 14 + 2 + 1
+    );
+    // ci runs no workload. Its ServiceAccount reader, bound in team-b,
+    // fails rbac-read-secrets.
+    assert_eq!(related[&Some("ci".to_owned())], 15);
+    assert_eq!(related.len(), 4);
 }
 
 #[test]
@@ -870,6 +1101,7 @@ fn psa_fixtures_render_valid() {
     );
     let documents = policy_reports(&render(AuditFormat::PolicyReport, &report), &validators);
     assert!(documents.len() > 4, "{} documents", documents.len());
+    assert_pass_counts_consistent(&report, &documents);
 
     let root = junit(&report);
     let failures: u64 = root

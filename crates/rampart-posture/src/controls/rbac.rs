@@ -83,12 +83,7 @@ pub(crate) fn check(context: &Context<'_>, sink: &mut Sink) {
     let graph = RbacGraph::build(context.objects, context.options.whole_cluster);
     sink.warnings.extend(graph.warnings().iter().cloned());
 
-    let subjects = checked_subjects(&graph) as u64;
-    for control in CONTROLS {
-        if control.id != WILDCARD_IN_ROLE.id {
-            sink.evaluated_times(control, subjects);
-        }
-    }
+    count_subjects(&graph, sink);
 
     admin::check(&graph, sink);
     permissions::check(&graph, sink);
@@ -96,19 +91,42 @@ pub(crate) fn check(context: &Context<'_>, sink: &mut Sink) {
     roles::check(&graph, sink);
 }
 
-/// Returns how many distinct subjects have at least one binding that is
-/// not part of the control plane's set-up: each subject control evaluates
-/// each of them once.
-fn checked_subjects(graph: &RbacGraph<'_>) -> usize {
+/// Counts each subject that has at least one binding outside the control
+/// plane's set-up once for each subject control, in the subject's
+/// namespace (none for users and groups), because findings name the
+/// subject.
+///
+/// The group system:masters is always a control-plane identity, yet
+/// `rbac-system-masters-binding` reports it when a binding other than
+/// Kubernetes' own cluster-admin binding names it. That control counts it
+/// then too, so that every subject it fails is among those it evaluated.
+fn count_subjects(graph: &RbacGraph<'_>, sink: &mut Sink) {
     let mut subjects: BTreeSet<&Subject> = BTreeSet::new();
+    let mut masters: Option<&Subject> = None;
     for binding in graph.bindings() {
         for (_, subject) in &binding.subjects {
             if !subject.is_control_plane_grant(&binding.role_ref.name) {
                 subjects.insert(subject);
             }
+            if bindings::reports_masters(binding, subject) {
+                masters = Some(subject);
+            }
         }
     }
-    subjects.len()
+
+    for subject in &subjects {
+        let namespace = subject.namespace.as_deref();
+        for control in CONTROLS {
+            if control.id != WILDCARD_IN_ROLE.id {
+                sink.evaluated_in(control, namespace);
+            }
+        }
+    }
+    if let Some(masters) = masters
+        && !subjects.contains(masters)
+    {
+        sink.evaluated_in(&SYSTEM_MASTERS, masters.namespace.as_deref());
+    }
 }
 
 /// Returns a finding of `control` on the subject of `grant`, located at

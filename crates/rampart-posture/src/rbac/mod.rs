@@ -22,5 +22,5 @@ pub use graph::{BindingId, BindingKind, RbacGraph, RoleId, RoleKind, Scope};
 pub use query::{Grant, Query, QueryError, Target, who_can};
 pub use subject::{Subject, SubjectKind};
 
-pub(crate) use graph::GrantRef;
+pub(crate) use graph::{BindingNode, GrantRef};
 pub(crate) use rule::{Allowance, Request, ResourceRequest, allows};

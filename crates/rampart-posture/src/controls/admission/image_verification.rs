@@ -30,7 +30,7 @@ use super::webhooks::{ImageVerification, Webhook};
 const GATEKEEPER_PROVIDERS: [&str; 2] = ["ratify", "cosign-gatekeeper-provider"];
 
 pub(super) fn check(objects: &[Object], webhooks: &[Webhook<'_>], sink: &mut Sink) {
-    sink.evaluated(&NO_IMAGE_VERIFICATION);
+    sink.evaluated_in(&NO_IMAGE_VERIFICATION, None);
     if verifier(objects, webhooks).is_some() {
         return;
     }

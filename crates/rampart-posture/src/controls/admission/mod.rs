@@ -144,9 +144,10 @@ fn check_webhooks(context: &Context<'_>, webhooks: &[Webhook<'_>], sink: &mut Si
     let mut configurations: BTreeSet<(&str, &str)> = BTreeSet::new();
     for webhook in webhooks.iter().filter(|w| w.is_security_gate()) {
         if configurations.insert((webhook.config.kind(), webhook.config.name())) {
-            sink.evaluated(&FAILS_OPEN);
-            sink.evaluated(&EXCLUDES_NAMESPACES);
-            sink.evaluated(&OBJECT_OPT_OUT);
+            let namespace = effective_namespace(webhook.config);
+            sink.evaluated_in(&FAILS_OPEN, namespace);
+            sink.evaluated_in(&EXCLUDES_NAMESPACES, namespace);
+            sink.evaluated_in(&OBJECT_OPT_OUT, namespace);
         }
         check_fails_open(webhook, sink);
         check_namespace_selector(webhook, &namespaces, sink);

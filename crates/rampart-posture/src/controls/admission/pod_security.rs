@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::finding::Sink;
+use crate::finding::{Sink, effective_namespace};
 use crate::manifest::{Object, Resource};
 
 use super::{NO_ENFORCE, NOT_RESTRICTED};
@@ -59,8 +59,8 @@ pub(super) fn check(objects: &[Object], sink: &mut Sink) {
         if SYSTEM_NAMESPACES.contains(&object.name()) {
             continue;
         }
-        sink.evaluated(&NO_ENFORCE);
-        sink.evaluated(&NOT_RESTRICTED);
+        sink.evaluated_in(&NO_ENFORCE, effective_namespace(object));
+        sink.evaluated_in(&NOT_RESTRICTED, effective_namespace(object));
 
         let field = Some(format!("metadata.labels[{ENFORCE_LABEL:?}]"));
         let name = object.name();

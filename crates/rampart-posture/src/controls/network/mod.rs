@@ -233,7 +233,8 @@ fn check_namespaces(
             (&NO_DEFAULT_DENY_INGRESS, Direction::Ingress),
             (&NO_DEFAULT_DENY_EGRESS, Direction::Egress),
         ] {
-            sink.evaluated(control);
+            // The finding names the Namespace, which is cluster-scoped.
+            sink.evaluated_in(control, None);
             if index
                 .covering(namespace)
                 .any(|p| p.default_denies(namespace, direction))
@@ -308,7 +309,7 @@ fn check_workloads(
 }
 
 fn check_workload(index: &PolicyIndex<'_, '_>, workload: &NetworkWorkload<'_>, sink: &mut Sink) {
-    sink.evaluated(&NOT_SELECTED);
+    sink.evaluated_in(&NOT_SELECTED, Some(workload.namespace));
     let identity = workload.identity();
     if index
         .covering(workload.namespace)
@@ -340,7 +341,7 @@ fn check_workload(index: &PolicyIndex<'_, '_>, workload: &NetworkWorkload<'_>, s
 
 fn check_allow_all(policies: &[Policy<'_>], sink: &mut Sink) {
     for policy in policies {
-        sink.evaluated(&ALLOWS_ALL);
+        sink.evaluated_in(&ALLOWS_ALL, effective_namespace(policy.object));
         for section in &policy.sections {
             for rule in &section.allow_all {
                 let severity = if rule.ports_limited {
@@ -421,7 +422,7 @@ fn check_selects_some(
     if !context.options.whole_cluster && candidates.is_empty() {
         return;
     }
-    sink.evaluated(&SELECTS_NO_WORKLOAD);
+    sink.evaluated_in(&SELECTS_NO_WORKLOAD, effective_namespace(policy.object));
     if candidates.iter().any(|w| policy.selects(&w.identity())) {
         return;
     }

@@ -10,7 +10,7 @@ use k8s_openapi::api::rbac::v1::PolicyRule;
 use super::{grant_finding, rbac, through};
 use crate::control::{Control, Severity};
 use crate::finding::{Finding, Sink};
-use crate::rbac::{BindingKind, RbacGraph, Scope, Subject, SubjectKind};
+use crate::rbac::{BindingKind, BindingNode, RbacGraph, Scope, Subject, SubjectKind};
 
 pub(crate) static SYSTEM_MASTERS: Control = rbac(
     "rbac-system-masters-binding",
@@ -62,12 +62,8 @@ pub(super) fn check(graph: &RbacGraph<'_>, sink: &mut Sink) {
 fn check_subjects(graph: &RbacGraph<'_>, sink: &mut Sink) {
     for binding in graph.bindings() {
         let role = &binding.role_ref;
-        let is_default_admin_binding = binding.id.kind == BindingKind::ClusterRoleBinding
-            && binding.id.name == "cluster-admin"
-            && role.kind == "ClusterRole"
-            && role.name == "cluster-admin";
         for (index, subject) in &binding.subjects {
-            let control = if is_masters(subject) && !is_default_admin_binding {
+            let control = if reports_masters(binding, subject) {
                 &SYSTEM_MASTERS
             } else if subject.is_default_service_account()
                 && !subject.is_control_plane_grant(&role.name)
@@ -96,6 +92,17 @@ fn check_subjects(graph: &RbacGraph<'_>, sink: &mut Sink) {
             });
         }
     }
+}
+
+/// Returns whether `binding` names `subject` as the group system:masters
+/// in a binding other than Kubernetes' own cluster-admin binding.
+pub(super) fn reports_masters(binding: &BindingNode<'_>, subject: &Subject) -> bool {
+    let role = &binding.role_ref;
+    let is_default_admin_binding = binding.id.kind == BindingKind::ClusterRoleBinding
+        && binding.id.name == "cluster-admin"
+        && role.kind == "ClusterRole"
+        && role.name == "cluster-admin";
+    is_masters(subject) && !is_default_admin_binding
 }
 
 fn is_masters(subject: &Subject) -> bool {

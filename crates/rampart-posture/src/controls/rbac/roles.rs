@@ -2,7 +2,7 @@
 
 use super::rbac;
 use crate::control::{Control, Severity};
-use crate::finding::Sink;
+use crate::finding::{Sink, effective_namespace};
 use crate::rbac::RbacGraph;
 
 pub(crate) static WILDCARD_IN_ROLE: Control = rbac(
@@ -29,7 +29,7 @@ pub(super) fn check(graph: &RbacGraph<'_>, sink: &mut Sink) {
         if role.is_kubernetes_default() || role.aggregation.is_some() {
             continue;
         }
-        sink.evaluated(&WILDCARD_IN_ROLE);
+        sink.evaluated_in(&WILDCARD_IN_ROLE, effective_namespace(object));
 
         for (index, rule) in role.own_rules.iter().enumerate() {
             if rule.verbs.iter().any(|verb| verb == "*") {
