@@ -301,7 +301,7 @@ const fn retired(
 /// API migration guide. The converted ones have the schema of their
 /// replacement, apart from fields no control reads and the selector of
 /// older workloads, which defaults to the pod template's labels.
-pub const RETIRED_VERSIONS: [RetiredVersion; 22] = [
+pub const RETIRED_VERSIONS: [RetiredVersion; 24] = [
     retired("extensions/v1beta1", "Deployment", "apps/v1", "1.16", true),
     retired("extensions/v1beta1", "DaemonSet", "apps/v1", "1.16", true),
     retired("extensions/v1beta1", "ReplicaSet", "apps/v1", "1.16", true),
@@ -347,6 +347,20 @@ pub const RETIRED_VERSIONS: [RetiredVersion; 22] = [
         true,
     ),
     retired("batch/v1beta1", "CronJob", "batch/v1", "1.25", true),
+    retired(
+        "admissionregistration.k8s.io/v1beta1",
+        "ValidatingWebhookConfiguration",
+        "admissionregistration.k8s.io/v1",
+        "1.22",
+        true,
+    ),
+    retired(
+        "admissionregistration.k8s.io/v1beta1",
+        "MutatingWebhookConfiguration",
+        "admissionregistration.k8s.io/v1",
+        "1.22",
+        true,
+    ),
     retired(
         "extensions/v1beta1",
         "Ingress",
@@ -980,7 +994,7 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
     if let Some(retired) = retired {
         api_version = retired.replacement.to_owned();
         object["apiVersion"] = Value::from(retired.replacement);
-        default_selector(&mut object);
+        apply_retired_defaults(&kind, &mut object);
     }
     let Some(parsed) = resource_from(&api_version, &kind, Input::Value(object)) else {
         if let Some((api_version, kind)) = placed_kind(&api_version, &kind) {
@@ -1016,6 +1030,37 @@ pub fn read_object(object: Value, origin: Origin, manifests: &mut Manifests) {
                 message,
                 field,
             })
+        }
+    }
+}
+
+/// Fills in the fields that a retired version defaulted and its
+/// replacement requires or defaults otherwise.
+fn apply_retired_defaults(kind: &str, object: &mut Value) {
+    match kind {
+        "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => {
+            default_webhooks(object);
+        }
+        _ => default_selector(object),
+    }
+}
+
+/// Applies the admissionregistration.k8s.io/v1beta1 defaults to each
+/// webhook: `failurePolicy: Ignore` (v1 defaults to `Fail`, so a v1beta1
+/// webhook that sets none fails open), `sideEffects: Unknown` and
+/// `admissionReviewVersions: [v1beta1]`, which v1 requires.
+fn default_webhooks(object: &mut Value) {
+    let Some(webhooks) = object.get_mut("webhooks").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for webhook in webhooks.iter_mut().filter_map(Value::as_object_mut) {
+        let defaults = [
+            ("failurePolicy", Value::from("Ignore")),
+            ("sideEffects", Value::from("Unknown")),
+            ("admissionReviewVersions", serde_json::json!(["v1beta1"])),
+        ];
+        for (field, value) in defaults {
+            webhook.entry(field).or_insert(value);
         }
     }
 }

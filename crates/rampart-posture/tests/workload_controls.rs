@@ -525,3 +525,38 @@ metadata: {name: web, namespace: shop}
 fn names_of(findings: &[&Finding]) -> Vec<String> {
     findings.iter().map(|f| f.resource.name.clone()).collect()
 }
+
+#[test]
+fn retired_webhooks_fail_open_by_default() {
+    // admissionregistration.k8s.io/v1beta1 defaulted failurePolicy to
+    // Ignore, where v1 defaults to Fail.
+    let text = r#"
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: ValidatingWebhookConfiguration
+metadata: {name: legacy-gate}
+webhooks:
+- name: unset.legacy-gate.example
+  clientConfig:
+    service: {name: gate, namespace: gate-system}
+  rules:
+  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+- name: fail.legacy-gate.example
+  failurePolicy: Fail
+  clientConfig:
+    service: {name: gate, namespace: gate-system}
+  rules:
+  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+"#;
+    let manifests = parse_manifests(text, "test.yaml").unwrap();
+    assert!(manifests.invalid.is_empty(), "{:?}", manifests.invalid);
+    assert!(manifests.skipped.is_empty(), "{:?}", manifests.skipped);
+    let result = audit(&manifests.objects, &AuditOptions::default());
+
+    let ignore = of(&result, "webhook-failure-policy-ignore");
+    assert_eq!(ignore.len(), 1, "{ignore:?}");
+    assert_eq!(
+        ignore[0].field.as_deref(),
+        Some("webhooks[0].failurePolicy")
+    );
+    assert_eq!(of(&result, "removed-api-version").len(), 1);
+}
