@@ -1,16 +1,18 @@
 //! The global allocator: mimalloc, built without transparent huge pages.
 //!
 //! An audit allocates hundreds of thousands of small objects on every core
-//! (typed Kubernetes objects, findings), and with glibc's allocator a third
-//! of its time went to `malloc`, `free` and page faults. mimalloc's
-//! per-thread heaps are faster, and by default it keeps freed pages for a
-//! while (`purge_delay`, 1,000 ms in mimalloc 3) so the next allocations reuse them without a
-//! fault. Scans instead hold a few large buffers one after another
-//! (decompressed layers, binaries read for their build info). For them the
-//! kept pages only raise the peak RSS, so every command but `audit` returns
-//! freed memory to the system at once. Huge pages are off (the `no_thp` feature) because
-//! partly used 2 MiB pages raised the peak RSS by a quarter for no steady
-//! gain.
+//! (typed Kubernetes objects, findings). With glibc's allocator the audit of
+//! the 50,000-object benchmark set took 0.97 s, with mimalloc 0.82 s, and
+//! its system time (mostly page faults) fell from 0.39 s to 0.32 s. By
+//! default mimalloc keeps freed pages for a while (`purge_delay`, 1,000 ms
+//! in mimalloc 3), so later allocations reuse them without a fault.
+//!
+//! Scans instead hold a few large buffers one after another (decompressed
+//! layers, binaries read for their build info). For them the kept pages only
+//! raise the peak RSS, so every command but `audit` returns freed memory to
+//! the system at once. Huge pages are off (the `no_thp` feature): with them
+//! the 10,000-object audit peaked at 157 MiB instead of 107 MiB, and the
+//! 50,000-object audit took between 0.63 s and 1.26 s from run to run.
 
 use std::ffi::c_int;
 

@@ -580,9 +580,9 @@ impl<'a> Parser<'a> {
                     return None;
                 }
                 self.pos += indent;
-                // A second property or an alias on the next line is an
-                // error for one node (libyaml), or, for `&a` then `&k key:`,
-                // properties of a mapping and its first key; libyaml decides.
+                // A second property or an alias on the next line is an error
+                // for one node, unless it starts a mapping (`&a` then
+                // `&k key:`). libyaml tells the two apart.
                 if matches!(self.peek(), Some(b'&' | b'*' | b'!')) {
                     return None;
                 }

@@ -297,10 +297,10 @@ const fn retired(
     }
 }
 
-/// Retired versions of the kinds rampart reads, from Kubernetes' deprecated
-/// API migration guide. The converted ones have the schema of their
-/// replacement, apart from fields no control reads and the selector of
-/// older workloads, which defaults to the pod template's labels.
+/// Retired versions of the kinds rampart reads, with the Kubernetes release
+/// that stopped serving each. The converted ones have the schema of their
+/// replacement, apart from fields no control reads and the defaults that
+/// `apply_retired_defaults` fills in.
 pub const RETIRED_VERSIONS: [RetiredVersion; 24] = [
     retired("extensions/v1beta1", "Deployment", "apps/v1", "1.16", true),
     retired("extensions/v1beta1", "DaemonSet", "apps/v1", "1.16", true),

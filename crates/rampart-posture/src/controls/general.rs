@@ -123,10 +123,10 @@ pub(crate) fn check_pod(
 
 /// Checks that a namespaced object is not in the `default` namespace.
 ///
-/// A manifest that names no namespace counts as in `default`, as
-/// `kubectl apply` without `-n` creates it there, and as Kubescape and
-/// Checkov report it. The message states this, because `-n` or a Helm release
-/// namespace may place it elsewhere. NetworkPolicies are not checked,
+/// A manifest that names no namespace counts as in `default`, because
+/// `kubectl apply` without `-n` creates it there, and Kubescape's rule
+/// tests expect it. The message states this, because `-n` or a Helm
+/// release namespace may place it elsewhere. NetworkPolicies are not checked,
 /// since one in the default namespace protects it, and neither is the
 /// `default` ServiceAccount, which Kubernetes creates in every namespace.
 pub(crate) fn check_namespace(object: &Object, sink: &mut Sink) {
@@ -141,22 +141,13 @@ pub(crate) fn check_namespace(object: &Object, sink: &mut Sink) {
         return;
     }
     sink.evaluated(&DEFAULT_NAMESPACE);
-    let message = match object.namespace() {
-        Some("default") => format!(
-            "{} {} is in the default namespace",
-            object.kind(),
-            object.name()
-        ),
-        Some(_) => return,
-        None => format!(
-            "{} {} names no namespace, so kubectl apply without -n creates it in the default namespace",
-            object.kind(),
-            object.name()
-        ),
-    };
     if matches!(object.resource, Resource::ServiceAccount(_)) && object.name() == "default" {
         return;
     }
+    let Some(message) = default_namespace_message(object.kind(), object.name(), object.namespace())
+    else {
+        return;
+    };
     sink.fail(
         &DEFAULT_NAMESPACE,
         object,
